@@ -1,0 +1,75 @@
+# redis-cluster-manager — build, test, demo. Every target installs what it needs first.
+SHELL := /bin/bash
+PYTHON ?= python3
+SWIFT ?= swift
+BIN := .build/release/redis-cluster-manager
+DEMO_DIR := .demo
+DEMO_PORTS := 30001 30002 30003 30004 30005 30006
+DEMO_LISTEN ?= 127.0.0.1:8080
+
+.PHONY: deps build test test-swift test-spec demo demo-stop clean
+
+## Install what is missing: redis-server, redis-cli, libsqlite3-dev (Debian) and the Python test tools.
+deps:
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
+	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+	@$(PYTHON) -c "import openapi_spec_validator, redis" 2>/dev/null || \
+	  $(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+
+build: deps
+	$(SWIFT) build -c release --product redis-cluster-manager
+
+## The whole test suite: Swift unit and integration tests against real redis-server processes, then the spec check.
+test: deps test-spec test-swift
+
+test-swift:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+test-spec:
+	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml: valid OpenAPI 3.1')"
+
+## A local 3-master/3-replica cluster on ports 30001-30006 and the service on $(DEMO_LISTEN) with it registered as "demo".
+demo: build demo-stop
+	@mkdir -p $(DEMO_DIR)
+	@for port in $(DEMO_PORTS); do \
+	  mkdir -p $(DEMO_DIR)/$$port; \
+	  redis-server --port $$port --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \
+	    --cluster-node-timeout 5000 --dir $(CURDIR)/$(DEMO_DIR)/$$port --save '' --appendonly no \
+	    --daemonize yes --pidfile $(CURDIR)/$(DEMO_DIR)/$$port/redis.pid --logfile $(CURDIR)/$(DEMO_DIR)/$$port/redis.log; \
+	done
+	@for port in $(DEMO_PORTS); do \
+	  for i in $$(seq 50); do redis-cli -p $$port ping >/dev/null 2>&1 && break; sleep 0.1; done; \
+	done
+	@redis-cli --cluster create $(foreach p,$(DEMO_PORTS),127.0.0.1:$(p)) --cluster-replicas 1 --cluster-yes >$(DEMO_DIR)/create.log
+	@for i in $$(seq 100); do \
+	  redis-cli -p 30001 cluster info | grep -q cluster_state:ok && \
+	  redis-cli --cluster check 127.0.0.1:30001 | grep -q 'All nodes agree' && break; sleep 0.2; \
+	done
+	@RCM_LISTEN=$(DEMO_LISTEN) RCM_DB=$(CURDIR)/$(DEMO_DIR)/rcm.sqlite nohup $(BIN) serve >$(DEMO_DIR)/service.log 2>&1 & echo $$! >$(DEMO_DIR)/service.pid
+	@for i in $$(seq 100); do curl -sf http://$(DEMO_LISTEN)/healthz >/dev/null && break; sleep 0.1; done
+	@curl -sf -XPOST http://$(DEMO_LISTEN)/clusters -d '{"id":"demo","seeds":["127.0.0.1:30001"]}' >/dev/null
+	@echo
+	@echo "redis-cluster-manager is running on http://$(DEMO_LISTEN) (log: $(DEMO_DIR)/service.log) with cluster 'demo' registered."
+	@echo "Try:"
+	@echo "  curl -s http://$(DEMO_LISTEN)/clusters/demo/topology"
+	@echo "  curl -s http://$(DEMO_LISTEN)/clusters"
+	@echo "  curl -s -XPOST http://$(DEMO_LISTEN)/clusters/demo/snapshots"
+	@echo "  curl -s 'http://$(DEMO_LISTEN)/jobs?cluster_id=demo'"
+	@echo "Stop everything with: make demo-stop"
+
+demo-stop:
+	@if [ -f $(DEMO_DIR)/service.pid ]; then kill $$(cat $(DEMO_DIR)/service.pid) 2>/dev/null || true; rm -f $(DEMO_DIR)/service.pid; fi
+	@for port in $(DEMO_PORTS); do redis-cli -p $$port shutdown nosave >/dev/null 2>&1 || true; done
+	@rm -rf $(DEMO_DIR)
+
+clean: demo-stop
+	rm -rf .build

@@ -1,0 +1,69 @@
+import ClusterOps
+import Foundation
+import HTTPServer
+import RESP
+import Store
+
+/// Maps HTTP routes to the registry, live topology reads, snapshots and jobs.
+public final class APIService: Sendable {
+    let store: Store
+    let configuration: APIConfiguration
+    let metrics = Metrics()
+    let log: @Sendable (String) -> Void
+    public let router: Router
+
+    public init(store: Store, configuration: APIConfiguration = APIConfiguration(),
+                log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.configuration = configuration
+        self.log = log
+        var router = Router(log: log)
+        APIService.addRoutes(to: &router, store: store, configuration: configuration, metrics: metrics)
+        self.router = router
+    }
+
+    /// The server's handler: the router, counted for /metrics.
+    public var handler: HTTPHandler {
+        let router = self.router
+        let metrics = self.metrics
+        return { request in
+            let response = router.handle(request)
+            metrics.record(method: request.method, status: response.status)
+            return response
+        }
+    }
+
+    /// Wraps a route so module errors become problem+json with the right status.
+    static func route(_ body: @escaping @Sendable (HTTPRequest, RouteParameters) throws -> HTTPResponse) -> Router.Handler {
+        return { request, parameters in
+            do {
+                return try body(request, parameters)
+            } catch {
+                throw ErrorMapping.http(error)
+            }
+        }
+    }
+
+    private static func addRoutes(to router: inout Router, store: Store, configuration: APIConfiguration, metrics: Metrics) {
+        let clusters = ClusterRoutes(store: store, configuration: configuration)
+        let jobs = JobRoutes(store: store)
+        let meta = MetaRoutes(store: store, metrics: metrics)
+
+        router.add("GET", "/healthz", route(meta.health))
+        router.add("GET", "/openapi.yaml", route(meta.spec))
+        router.add("GET", "/metrics", route(meta.metrics))
+
+        router.add("POST", "/clusters", route(clusters.register))
+        router.add("GET", "/clusters", route(clusters.list))
+        router.add("GET", "/clusters/{id}", route(clusters.get))
+        router.add("DELETE", "/clusters/{id}", route(clusters.delete))
+        router.add("GET", "/clusters/{id}/topology", route(clusters.topology))
+        router.add("POST", "/clusters/{id}/snapshots", route(clusters.takeSnapshot))
+        router.add("GET", "/clusters/{id}/snapshots", route(clusters.listSnapshots))
+        router.add("GET", "/clusters/{id}/snapshots/{sid}", route(clusters.getSnapshot))
+
+        router.add("GET", "/jobs", route(jobs.list))
+        router.add("GET", "/jobs/{id}", route(jobs.get))
+        router.add("GET", "/jobs/{id}/events", route(jobs.events))
+    }
+}

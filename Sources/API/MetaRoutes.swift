@@ -1,0 +1,31 @@
+import EmbeddedResources
+import HTTPServer
+import Store
+
+struct MetaRoutes: Sendable {
+    let store: Store
+    let metrics: Metrics
+
+    func health(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        HTTPResponse.json(200, Array(#"{"status":"ok"}"#.utf8))
+    }
+
+    func spec(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        HTTPResponse.text(200, EmbeddedResources.openAPISpec, contentType: "application/yaml")
+    }
+
+    /// Prometheus text exposition: request counts and jobs by status.
+    func metrics(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        var lines = ["# HELP rcm_http_requests_total HTTP requests answered, by method and status.",
+                     "# TYPE rcm_http_requests_total counter"]
+        lines += metrics.requestLines()
+        lines += ["# HELP rcm_jobs Jobs by status.", "# TYPE rcm_jobs gauge"]
+        let counts = try store.jobCountsByStatus()
+        for status in JobStatus.allCases {
+            lines.append("rcm_jobs{status=\"\(status.rawValue)\"} \(counts[status] ?? 0)")
+        }
+        lines += ["# HELP rcm_clusters Registered clusters.", "# TYPE rcm_clusters gauge",
+                  "rcm_clusters \(try store.clusters().count)"]
+        return HTTPResponse.text(200, lines.joined(separator: "\n") + "\n", contentType: "text/plain; version=0.0.4; charset=utf-8")
+    }
+}

@@ -1,0 +1,162 @@
+import ClusterModel
+import Store
+
+/// A registered cluster as the API shows it: never the password, only whether there is one.
+struct ClusterView: Encodable {
+    var id: String
+    var seeds: [String]
+    var username: String?
+    var hasPassword: Bool
+    var createdAt: String
+    var updatedAt: String
+
+    init(_ record: ClusterRecord) {
+        id = record.id
+        seeds = record.seeds
+        username = record.username
+        hasPassword = record.password != nil
+        createdAt = record.createdAt
+        updatedAt = record.updatedAt
+    }
+}
+
+/// The live topology answer, and the body of every snapshot.
+struct TopologyView: Codable {
+    var clusterId: String
+    var observedAt: String
+    var nodes: [TopologyNode]
+    var checks: TopologyChecks
+    var summary: ClusterTopology.Summary
+
+    init(clusterId: String, observedAt: String, topology: ClusterTopology) {
+        self.clusterId = clusterId
+        self.observedAt = observedAt
+        nodes = topology.nodes
+        checks = topology.checks
+        summary = topology.summary
+    }
+}
+
+struct SnapshotView: Encodable {
+    var id: Int64
+    var clusterId: String
+    var createdAt: String
+    var reason: String
+    var jobId: Int64?
+    var topology: JSONValue?
+
+    init(_ record: SnapshotRecord, includeTopology: Bool) {
+        id = record.id
+        clusterId = record.clusterId
+        createdAt = record.createdAt
+        reason = record.reason
+        jobId = record.jobId
+        topology = includeTopology ? JSONCoding.value(ofStoredText: record.topology) : nil
+    }
+}
+
+struct JobView: Encodable {
+    struct Progress: Encodable {
+        var step: String?
+        var slotsTotal: Int
+        var slotsDone: Int
+        var keysMoved: Int
+    }
+
+    struct Failure: Encodable {
+        var code: String
+        var message: String
+    }
+
+    var id: Int64
+    var clusterId: String
+    var type: String
+    var status: String
+    var params: JSONValue
+    var plan: JSONValue
+    var progress: Progress
+    var error: Failure?
+    var cancelRequested: Bool
+    var actor: String
+    var createdAt: String
+    var startedAt: String?
+    var finishedAt: String?
+    var snapshotBefore: Int64?
+    var snapshotAfter: Int64?
+
+    init(_ job: JobRecord) {
+        id = job.id
+        clusterId = job.clusterId
+        type = job.type
+        status = job.status.rawValue
+        params = JSONCoding.value(ofStoredText: job.params)
+        plan = JSONCoding.value(ofStoredText: job.plan)
+        progress = Progress(step: job.step, slotsTotal: job.slotsTotal, slotsDone: job.slotsDone, keysMoved: job.keysMoved)
+        error = job.errorCode.map { Failure(code: $0, message: job.errorMessage ?? "") }
+        cancelRequested = job.cancelRequested
+        actor = job.actor
+        createdAt = job.createdAt
+        startedAt = job.startedAt
+        finishedAt = job.finishedAt
+        snapshotBefore = job.snapshotBefore
+        snapshotAfter = job.snapshotAfter
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, clusterId, type, status, params, plan, progress, error, cancelRequested, actor, createdAt, startedAt,
+             finishedAt, snapshotBefore, snapshotAfter
+    }
+
+    // Every field is present, null when unset, so the job reads the same at every stage.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(clusterId, forKey: .clusterId)
+        try container.encode(type, forKey: .type)
+        try container.encode(status, forKey: .status)
+        try container.encode(params, forKey: .params)
+        try container.encode(plan, forKey: .plan)
+        try container.encode(progress, forKey: .progress)
+        try container.encode(error, forKey: .error)
+        try container.encode(cancelRequested, forKey: .cancelRequested)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(createdAt, forKey: .createdAt)
+        try container.encode(startedAt, forKey: .startedAt)
+        try container.encode(finishedAt, forKey: .finishedAt)
+        try container.encode(snapshotBefore, forKey: .snapshotBefore)
+        try container.encode(snapshotAfter, forKey: .snapshotAfter)
+    }
+}
+
+struct JobEventView: Encodable {
+    var id: Int64
+    var at: String
+    var level: String
+    var message: String
+    var node: String?
+    var data: JSONValue?
+
+    init(_ event: JobEvent) {
+        id = event.id
+        at = event.at
+        level = event.level
+        message = event.message
+        node = event.node
+        data = event.data.map { JSONCoding.value(ofStoredText: $0) }
+    }
+}
+
+/// A page of a list: `next_cursor` is null on the last page.
+struct Page<Item: Encodable>: Encodable {
+    var items: [Item]
+    var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey { case items, nextCursor }
+
+    // `next_cursor: null` is spelled out: clients loop until they see it.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}

@@ -1,0 +1,40 @@
+import ClusterModel
+
+/// Whether a cluster has settled: every reachable node sees the same members with the same roles and slots, and
+/// says cluster_state:ok. Slots must not move before this holds, or the move meets CLUSTERDOWN half way.
+public enum Convergence {
+    /// nil when converged, else the first reason it is not.
+    public static func problem(_ observations: [NodeObservation], expectedMembers: Set<String>? = nil) -> String? {
+        let reachable = observations.filter { $0.nodes != nil }
+        guard !reachable.isEmpty else { return "no node is reachable" }
+        if let down = observations.first(where: { $0.nodes == nil }) {
+            return "\(down.address) is unreachable: \(down.error ?? "no answer")"
+        }
+        var reference: [String: String]?
+        var referenceAddress = ""
+        for observation in reachable {
+            let nodes = observation.nodes ?? []
+            if observation.clusterState != "ok" {
+                return "\(observation.address) reports cluster_state:\(observation.clusterState ?? "unknown")"
+            }
+            if let bad = nodes.first(where: { $0.inHandshake || $0.isFailing || $0.isPossiblyFailing || $0.hasNoAddress }) {
+                return "\(observation.address) sees \(bad.address) as \(bad.flags.joined(separator: ","))"
+            }
+            let signature = Dictionary(uniqueKeysWithValues: nodes.map { node in
+                (node.id, "\(node.isMaster ? "M" : "S:\(node.masterId ?? "-")") \(node.slots.description)")
+            })
+            if let expectedMembers, Set(signature.keys) != expectedMembers {
+                return "\(observation.address) knows \(signature.count) nodes, expected \(expectedMembers.count)"
+            }
+            if let reference {
+                if reference != signature {
+                    return "\(observation.address) and \(referenceAddress) disagree about the cluster's configuration"
+                }
+            } else {
+                reference = signature
+                referenceAddress = observation.address
+            }
+        }
+        return nil
+    }
+}

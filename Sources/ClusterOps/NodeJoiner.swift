@@ -1,0 +1,55 @@
+import ClusterModel
+
+/// Adds an empty node to a cluster as a master, or as a replica of a given master, and waits until the whole
+/// cluster has seen it and it reports cluster_state:ok — so a reshard that follows never meets CLUSTERDOWN.
+public struct NodeJoiner {
+    let session: ClusterSession
+    let observer: any OperationObserver
+
+    public init(session: ClusterSession, observer: any OperationObserver) {
+        self.session = session
+        self.observer = observer
+    }
+
+    /// `existing` is any current member's address; `masterId` makes the new node a replica of that master.
+    public func run(address: String, existing: String, members: Set<String>, masterId: String?) throws(ClusterOpsError) {
+        let view = try session.view(address)
+        let newId = view.myself.id
+        if !members.contains(newId) {
+            if view.nodes.count > 1 && !Set(view.nodes.map(\.id)).isSubset(of: members.union([newId])) {
+                throw .impossible("\(address) already belongs to another cluster (it knows \(view.nodes.count - 1) other nodes)")
+            }
+            if !view.myself.slots.isEmpty {
+                throw .impossible("\(address) owns slots \(view.myself.slots); only an empty node can be added")
+            }
+            let keys = try session.call(address, ["DBSIZE"]).int ?? 0
+            if keys > 0 {
+                throw .impossible("\(address) holds \(keys) keys; only an empty node can be added")
+            }
+            observer.step("joining the cluster")
+            let meet = try session.meetAddress(existing)
+            try session.call(address, ["CLUSTER", "MEET", meet.ip, meet.port])
+            observer.event("CLUSTER MEET \(existing) sent to \(address)", node: address)
+        }
+        let everyone = members.union([newId])
+        observer.step("waiting until every node knows \(address)")
+        try session.waitForConvergence(expectedMembers: everyone, timeout: 60)
+
+        if let masterId {
+            observer.step("attaching as replica")
+            if try session.view(address).myself.masterId != masterId {
+                try session.call(address, ["CLUSTER", "REPLICATE", masterId])
+                observer.event("\(address) now replicates \(masterId)", node: address)
+            }
+            try session.waitUntil("every node sees \(address) as a replica of \(masterId)", timeout: 60) { () throws(ClusterOpsError) -> Bool in
+                let (_, observations) = session.topology()
+                return observations.allSatisfy { observation in
+                    guard let nodes = observation.nodes else { return true }
+                    return nodes.contains { $0.id == newId && $0.masterId == masterId }
+                }
+            }
+            try session.waitForConvergence(expectedMembers: everyone, timeout: 60)
+        }
+        observer.event("\(address) (\(newId)) joined as \(masterId == nil ? "master" : "replica")", node: address)
+    }
+}

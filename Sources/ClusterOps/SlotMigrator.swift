@@ -1,0 +1,231 @@
+import ClusterModel
+import RESP
+
+/// Moves slots with their keys from one master to another by Redis's protocol: IMPORTING on the target,
+/// MIGRATING on the source, keys moved with MIGRATE, then SETSLOT NODE on the target, the source, and every
+/// other master. Slots are handled in batches, each phase pipelined, so a 4096-slot reshard takes a few
+/// hundred round trips rather than tens of thousands.
+///
+/// Everything is decided from the nodes' live state, not from memory: a move interrupted at any point (the
+/// service killed mid-batch) is finished by running it again.
+public final class SlotMigrator {
+    public enum Outcome: Equatable, Sendable {
+        case completed
+        case stopped
+    }
+
+    let session: ClusterSession
+    let options: MigrationOptions
+    let observer: any OperationObserver
+
+    public init(session: ClusterSession, options: MigrationOptions, observer: any OperationObserver) {
+        self.session = session
+        self.options = options
+        self.observer = observer
+    }
+
+    /// Moves `move.slots` (those the source still owns, or has open towards the target) to the target.
+    /// `addresses` maps node ids to host:port; `masters` are the addresses of every master to inform.
+    public func run(_ move: SlotMove, addresses: [String: String], masters: [String]) throws(ClusterOpsError) -> Outcome {
+        guard let source = addresses[move.from], let target = addresses[move.to] else {
+            throw .impossible("slot move names a node that is not in the cluster (\(move.from) → \(move.to))")
+        }
+        let sourceView = try myself(source)
+        let targetView = try myself(target)
+
+        // Slots the target already owns but the source still lists as migrating: only the last SETSLOTs are missing.
+        let finishedOnTarget = move.slots.intersection(targetView.slots)
+        let dangling = finishedOnTarget.slots.filter { sourceView.migrating[$0] != nil || sourceView.slots.contains($0) }
+        if !dangling.isEmpty {
+            observer.event("finishing \(dangling.count) slots already owned by the target", node: source)
+            try finalize(dangling, move: move, source: source, target: target, masters: masters)
+        }
+
+        let remaining = move.slots.intersection(sourceView.slots).subtracting(targetView.slots).slots
+        let skipped = move.slots.count - remaining.count - finishedOnTarget.count
+        if skipped > 0 {
+            observer.event("\(skipped) planned slots are no longer owned by \(source); skipped", node: source)
+        }
+        var index = 0
+        while index < remaining.count {
+            if observer.shouldStop() { return .stopped }
+            let batch = Array(remaining[index..<min(index + options.slotsPerBatch, remaining.count)])
+            let keys = try moveBatch(batch, move: move, source: source, target: target, masters: masters)
+            observer.slotsMoved(batch.count, keys: keys)
+            index += batch.count
+        }
+        if !remaining.isEmpty {
+            observer.event("moved \(remaining.count) slots (\(SlotSet(remaining))) to \(target)", node: source)
+        }
+        return .completed
+    }
+
+    // MARK: - One batch
+
+    private func moveBatch(_ slots: [Int], move: SlotMove, source: String, target: String, masters: [String]) throws(ClusterOpsError) -> Int {
+        let leftovers = try session.pipelineAll(target, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] })
+        _ = try session.pipelineAll(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "IMPORTING", move.from] })
+        let replaceSlots: Set<Int>
+        do {
+            replaceSlots = try checkTargetKeys(zip(slots, leftovers).filter { ($0.1.int ?? 0) > 0 }.map(\.0),
+                                               source: source, target: target)
+        } catch {
+            // Nothing has moved yet: close the batch on the target so no slot is left open.
+            _ = try? session.pipeline(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "STABLE"] })
+            throw error
+        }
+        _ = try session.pipelineAll(source, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "MIGRATING", move.to] })
+        var moved = 0
+        let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] })
+        for (slot, count) in zip(slots, counts) where (count.int ?? 0) > 0 {
+            moved += try migrateKeys(slot: slot, source: source, target: target,
+                                     replace: options.replace || replaceSlots.contains(slot))
+        }
+        try finalize(slots, move: move, source: source, target: target, masters: masters)
+        return moved
+    }
+
+    /// SETSLOT NODE on the target first (it takes ownership and bumps its epoch), then the source, then the rest.
+    private func finalize(_ slots: [Int], move: SlotMove, source: String, target: String, masters: [String]) throws(ClusterOpsError) {
+        let commands = slots.map { ["CLUSTER", "SETSLOT", "\($0)", "NODE", move.to] }
+        _ = try session.pipelineAll(target, commands)
+        let refused = unfinalized(try session.pipeline(source, commands), slots)
+        if !refused.isEmpty {
+            // The source still holds keys there (written before MIGRATING took effect): move them, then retry.
+            for slot in refused {
+                _ = try migrateKeys(slot: slot, source: source, target: target, replace: options.replace)
+            }
+            let retry = refused.map { ["CLUSTER", "SETSLOT", "\($0)", "NODE", move.to] }
+            if let slot = unfinalized(try session.pipeline(source, retry), refused).first {
+                throw .failed("slot \(slot): \(source) still refuses to hand it to \(target)")
+            }
+        }
+        for master in masters where master != source && master != target {
+            do {
+                for (slot, result) in zip(slots, try session.pipeline(master, commands)) {
+                    if case .failure(let error) = result {
+                        observer.event("SETSLOT \(slot) NODE on \(master) failed (\(error)); gossip will propagate it", node: master)
+                    }
+                }
+            } catch {
+                observer.event("could not tell \(master) about the new owner (\(error)); gossip will propagate it", node: master)
+            }
+        }
+    }
+
+    private func unfinalized(_ results: [Result<RESPValue, RedisError>], _ slots: [Int]) -> [Int] {
+        zip(slots, results).compactMap { slot, result in
+            if case .failure = result { return slot }
+            return nil
+        }
+    }
+
+    // MARK: - Keys
+
+    /// Moves every key of `slot` from source to target; returns how many moved.
+    private func migrateKeys(slot: Int, source: String, target: String, replace: Bool) throws(ClusterOpsError) -> Int {
+        guard let endpoint = RedisEndpoint(target) else { throw .impossible("bad target address \(target)") }
+        var moved = 0
+        // Bounded: each round moves at least one key or fails; a slot cannot hold more keys than this many rounds.
+        for _ in 0..<1_000_000 {
+            let reply = try session.call(source, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate)"])
+            let keys = (reply.array ?? []).compactMap(\.bytes)
+            if keys.isEmpty { return moved }
+            do {
+                try migrate(keys, from: source, to: endpoint, replace: replace)
+            } catch .redis(_, .busyKey) {
+                try migrateOneByOne(keys, slot: slot, from: source, to: endpoint, target: target)
+            }
+            moved += keys.count
+        }
+        throw .failed("slot \(slot): keys kept appearing on \(source) while migrating")
+    }
+
+    private func migrate(_ keys: [[UInt8]], from source: String, to endpoint: RedisEndpoint, replace: Bool) throws(ClusterOpsError) {
+        var arguments: [[UInt8]] = ["MIGRATE", endpoint.host, "\(endpoint.port)", "", "0", "\(options.migrateTimeoutMilliseconds)"]
+            .map { Array($0.utf8) }
+        if replace { arguments.append(Array("REPLACE".utf8)) }
+        if let password = session.access.credentials?.password {
+            if let username = session.access.credentials?.username {
+                arguments += ["AUTH2", username, password].map { Array($0.utf8) }
+            } else {
+                arguments += ["AUTH", password].map { Array($0.utf8) }
+            }
+        }
+        arguments.append(Array("KEYS".utf8))
+        arguments += keys
+        let timeout = Double(options.migrateTimeoutMilliseconds) / 1000 + session.access.readTimeout
+        try session.call(source, bytes: arguments, idempotent: true, readTimeout: timeout)
+    }
+
+    /// A batch hit BUSYKEY: move keys singly, replacing only those whose values are equal on both sides
+    /// (or all, when the request said replace).
+    private func migrateOneByOne(_ keys: [[UInt8]], slot: Int, from source: String, to endpoint: RedisEndpoint, target: String) throws(ClusterOpsError) {
+        var conflicts: [String] = []
+        for key in keys {
+            do {
+                try migrate([key], from: source, to: endpoint, replace: false)
+            } catch .redis(_, .busyKey) {
+                if options.replace || (try sameValue(key, source: source, target: target)) {
+                    try migrate([key], from: source, to: endpoint, replace: true)
+                } else {
+                    conflicts.append(String(decoding: key, as: UTF8.self))
+                }
+            }
+        }
+        if !conflicts.isEmpty { throw .busyKeys(slot: slot, keys: conflicts) }
+    }
+
+    /// Equal serialized values (DUMP) on both sides. The target's copy is read with ASKING: its slot is importing.
+    private func sameValue(_ key: [UInt8], source: String, target: String) throws(ClusterOpsError) -> Bool {
+        let here = try session.call(source, bytes: [Array("DUMP".utf8), key])
+        let connection = try session.connection(target)
+        let there: RESPValue
+        do {
+            there = try connection.pipeline([[Array("ASKING".utf8)], [Array("DUMP".utf8), key]])[1].get()
+        } catch {
+            throw .redis(endpoint: target, error)
+        }
+        return here == there && here != .null
+    }
+
+    /// Keys the target already holds in slots it is about to import (leftovers) that the source also holds.
+    /// Equal values (or replace:true) are overwritten; different ones fail the job before any key moves.
+    /// Returns the slots whose MIGRATEs must use REPLACE.
+    private func checkTargetKeys(_ slots: [Int], source: String, target: String) throws(ClusterOpsError) -> Set<Int> {
+        var replaceSlots = Set<Int>()
+        for slot in slots {
+            let reply = try session.call(target, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "1000"])
+            var conflicts: [String] = []
+            var overlap = false
+            for key in (reply.array ?? []).compactMap(\.bytes) {
+                let exists = try session.call(source, bytes: [Array("EXISTS".utf8), key]).int ?? 0
+                guard exists > 0 else { continue }
+                overlap = true
+                if !options.replace, try !sameValue(key, source: source, target: target) {
+                    conflicts.append(String(decoding: key, as: UTF8.self))
+                }
+            }
+            if !conflicts.isEmpty { throw .busyKeys(slot: slot, keys: conflicts) }
+            if overlap { replaceSlots.insert(slot) }
+        }
+        return replaceSlots
+    }
+
+    // MARK: - Views
+
+    /// The node's own line of CLUSTER NODES: its slots and open slots as it sees them.
+    func myself(_ address: String) throws(ClusterOpsError) -> ClusterNodeEntry {
+        let text = try session.call(address, ["CLUSTER", "NODES"]).string ?? ""
+        do {
+            guard let me = try ClusterNodesParser.parse(text).first(where: \.isMyself) else {
+                throw ClusterOpsError.failed("\(address) did not report itself in CLUSTER NODES")
+            }
+            return me
+        } catch let error as ClusterOpsError {
+            throw error
+        } catch {
+            throw .failed("\(address): unreadable CLUSTER NODES: \(error)")
+        }
+    }
+}

@@ -1,0 +1,3 @@
+/// Files compiled into the binary by the EmbedResources build plugin: `openAPISpec` (the repository's
+/// `openapi.yaml`) and `migrationFiles` (the repository's `migrations/*.sql`, sorted by name).
+public enum EmbeddedResources {}

@@ -1,0 +1,23 @@
+/// One job row. `params`, `plan` and `checkpoint` are JSON text owned by the job worker.
+public struct JobRecord: Sendable, Equatable {
+    public var id: Int64
+    public var clusterId: String
+    public var type: String
+    public var status: JobStatus
+    public var params: String
+    public var plan: String?
+    public var step: String?
+    public var slotsTotal: Int
+    public var slotsDone: Int
+    public var keysMoved: Int
+    public var checkpoint: String?
+    public var cancelRequested: Bool
+    public var errorCode: String?
+    public var errorMessage: String?
+    public var actor: String
+    public var createdAt: String
+    public var startedAt: String?
+    public var finishedAt: String?
+    public var snapshotBefore: Int64?
+    public var snapshotAfter: Int64?
+}

@@ -1,0 +1,49 @@
+import Foundation
+import SQLite
+
+extension Store {
+    public func insertCluster(_ cluster: ClusterRecord) throws {
+        let seeds = String(decoding: try JSONEncoder().encode(cluster.seeds), as: UTF8.self)
+        try database.write { db in
+            guard try db.query("SELECT 1 FROM clusters WHERE id = ?", cluster.id).isEmpty else {
+                throw StoreError.clusterExists(cluster.id)
+            }
+            try db.execute("""
+                INSERT INTO clusters (id, seeds, username, password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+                """, cluster.id, seeds, cluster.username, cluster.password, cluster.createdAt, cluster.updatedAt)
+        }
+    }
+
+    public func cluster(_ id: String) throws -> ClusterRecord? {
+        try database.read { db in try db.query("SELECT * FROM clusters WHERE id = ?", id).first.map(Store.cluster) }
+    }
+
+    public func clusters() throws -> [ClusterRecord] {
+        try database.read { db in try db.query("SELECT * FROM clusters ORDER BY id").map(Store.cluster) }
+    }
+
+    /// Deletes a registration unless one of its jobs is queued or running; its jobs and snapshots stay for audit.
+    public func deleteCluster(_ id: String) throws {
+        try database.write { db in
+            guard try !db.query("SELECT 1 FROM clusters WHERE id = ?", id).isEmpty else {
+                throw StoreError.clusterNotFound(id)
+            }
+            if let active = try db.query("""
+                SELECT id FROM jobs WHERE cluster_id = ? AND status IN ('queued','running') ORDER BY id LIMIT 1
+                """, id).first?.int("id") {
+                throw StoreError.clusterBusy(cluster: id, job: active)
+            }
+            try db.execute("DELETE FROM clusters WHERE id = ?", id)
+        }
+    }
+
+    static func cluster(_ row: Row) throws -> ClusterRecord {
+        let seedsText = row.string("seeds") ?? "[]"
+        guard let seeds = try? JSONDecoder().decode([String].self, from: Data(seedsText.utf8)) else {
+            throw StoreError.corruptRecord("seeds of cluster \(row.string("id") ?? "?")")
+        }
+        return ClusterRecord(id: row.string("id") ?? "", seeds: seeds, username: row.string("username"),
+                             password: row.string("password"), createdAt: row.string("created_at") ?? "",
+                             updatedAt: row.string("updated_at") ?? "")
+    }
+}

@@ -1,0 +1,64 @@
+import API
+import ArgumentParser
+import Dispatch
+import Foundation
+import HTTPServer
+import Store
+
+struct Serve: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the HTTP service.",
+        discussion: """
+            Every option can also be set from the environment: RCM_LISTEN, RCM_DB, RCM_ALLOW_REMOTE_NODES=1.
+            Options on the command line win.
+            """
+    )
+
+    @Option(help: "Address to listen on, HOST:PORT ([::1]:PORT for IPv6). Env: RCM_LISTEN.")
+    var listen: String = ProcessInfo.processInfo.environment["RCM_LISTEN"] ?? "127.0.0.1:8080"
+
+    @Option(help: "SQLite database file; its directory is created. Env: RCM_DB.")
+    var db: String = ProcessInfo.processInfo.environment["RCM_DB"] ?? "./data/redis-cluster-manager.sqlite"
+
+    @Flag(help: "Allow registering and contacting non-loopback nodes. Env: RCM_ALLOW_REMOTE_NODES=1.")
+    var allowRemoteNodes: Bool = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["RCM_ALLOW_REMOTE_NODES"]?.lowercased() ?? "")
+
+    func validate() throws {
+        guard ListenAddress(listen) != nil else {
+            throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080")
+        }
+    }
+
+    func run() throws {
+        let log = Log.line
+        let address = ListenAddress(listen)!
+        let store: Store
+        do {
+            store = try Store(path: db)
+        } catch {
+            log("cannot open database \(db): \(error)")
+            throw ExitCode(1)
+        }
+        let api = APIService(store: store, configuration: APIConfiguration(allowRemoteNodes: allowRemoteNodes), log: log)
+        var configuration = HTTPServerConfiguration()
+        configuration.host = address.host
+        configuration.port = address.port
+        configuration.log = log
+        let server = HTTPServer(configuration: configuration, handler: api.handler)
+        do {
+            try server.start()
+        } catch {
+            log("cannot listen on \(listen): \(error)")
+            throw ExitCode(1)
+        }
+        log("listening on \(address.host.contains(":") ? "[\(address.host)]" : address.host):\(server.port), database \(db)")
+
+        let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
+            log("received signal \(signal), shutting down")
+            server.shutdown()
+        }
+        server.waitUntilStopped()
+        signals.cancel()
+        log("stopped")
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+/// One real `redis-server` in cluster mode on a loopback port, in its own temp directory.
+final class RedisNodeProcess: @unchecked Sendable {
+    let port: Int
+    let directory: URL
+    let password: String?
+    private var process: Process?
+
+    var address: String { "127.0.0.1:\(port)" }
+
+    init(port: Int, directory: URL, password: String?) {
+        self.port = port
+        self.directory = directory
+        self.password = password
+    }
+
+    func start() throws {
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                         "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
+                         "--dir", directory.path, "--save", "", "--appendonly", "no", "--daemonize", "no",
+                         "--logfile", directory.appendingPathComponent("redis.log").path]
+        if let password { arguments += ["--requirepass", password, "--masterauth", password] }
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        for _ in 0..<100 {
+            if (try? cli(["PING"]))?.contains("PONG") == true { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TestFailure("redis-server on \(port) did not answer PING")
+    }
+
+    /// Stops the process abruptly (as a crash would).
+    func kill() {
+        guard let process, process.isRunning else { return }
+        process.interrupt()
+        Glibc.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    var isRunning: Bool { process?.isRunning ?? false }
+
+    /// Runs redis-cli against this node and returns its standard output.
+    @discardableResult
+    func cli(_ arguments: [String]) throws -> String {
+        var full = ["-h", "127.0.0.1", "-p", "\(port)"]
+        if let password { full += ["-a", password, "--no-auth-warning"] }
+        return try RedisNodeProcess.run("/usr/bin/redis-cli", full + arguments)
+    }
+
+    static func run(_ executable: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    deinit { kill() }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
