@@ -28,13 +28,13 @@ let package = Package(
         // The service's records in SQLite: clusters, jobs, events, snapshots.
         .target(name: "Store", dependencies: ["SQLite", "ClusterModel", "EmbeddedResources"], swiftSettings: strict),
         // Durable job worker: runs queued jobs through ClusterOps and records progress in Store.
-        .target(name: "Jobs", dependencies: ["Store", "ClusterOps", "ClusterModel"], swiftSettings: strict),
+        .target(name: "Jobs", dependencies: ["Store", "ClusterOps", "ClusterModel", "RESP"], swiftSettings: strict),
         // openapi.yaml and migrations/*.sql compiled into the binary.
         .executableTarget(name: "embed-resources"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["embed-resources"]),
         .target(name: "EmbeddedResources", plugins: ["EmbedResources"]),
         // Maps HTTP routes to registry queries and jobs.
-        .target(name: "API", dependencies: ["HTTPServer", "Store", "ClusterOps", "ClusterModel", "Jobs", "EmbeddedResources"],
+        .target(name: "API", dependencies: ["HTTPServer", "Store", "ClusterOps", "ClusterModel", "Jobs", "RESP", "EmbeddedResources"],
                 swiftSettings: strict),
         // Wiring only.
         .executableTarget(name: "redis-cluster-manager", dependencies: [

@@ -1,24 +1,27 @@
 import ClusterOps
 import Foundation
 import HTTPServer
+import Jobs
 import RESP
 import Store
 
 /// Maps HTTP routes to the registry, live topology reads, snapshots and jobs.
 public final class APIService: Sendable {
     let store: Store
+    let worker: JobWorker
     let configuration: APIConfiguration
     let metrics = Metrics()
     let log: @Sendable (String) -> Void
     public let router: Router
 
-    public init(store: Store, configuration: APIConfiguration = APIConfiguration(),
+    public init(store: Store, worker: JobWorker, configuration: APIConfiguration = APIConfiguration(),
                 log: @escaping @Sendable (String) -> Void) {
         self.store = store
+        self.worker = worker
         self.configuration = configuration
         self.log = log
         var router = Router(log: log)
-        APIService.addRoutes(to: &router, store: store, configuration: configuration, metrics: metrics)
+        APIService.addRoutes(to: &router, store: store, worker: worker, configuration: configuration, metrics: metrics)
         self.router = router
     }
 
@@ -44,9 +47,11 @@ public final class APIService: Sendable {
         }
     }
 
-    private static func addRoutes(to router: inout Router, store: Store, configuration: APIConfiguration, metrics: Metrics) {
+    private static func addRoutes(to router: inout Router, store: Store, worker: JobWorker, configuration: APIConfiguration,
+                                  metrics: Metrics) {
         let clusters = ClusterRoutes(store: store, configuration: configuration)
-        let jobs = JobRoutes(store: store)
+        let jobs = JobRoutes(store: store, worker: worker)
+        let submissions = JobSubmissionRoutes(clusters: clusters, store: store, worker: worker)
         let meta = MetaRoutes(store: store, metrics: metrics)
 
         router.add("GET", "/healthz", route(meta.health))
@@ -62,8 +67,13 @@ public final class APIService: Sendable {
         router.add("GET", "/clusters/{id}/snapshots", route(clusters.listSnapshots))
         router.add("GET", "/clusters/{id}/snapshots/{sid}", route(clusters.getSnapshot))
 
+        for type in JobType.allCases {
+            router.add("POST", "/clusters/{id}/\(type.rawValue)", route(submissions.submit(type)))
+        }
+
         router.add("GET", "/jobs", route(jobs.list))
         router.add("GET", "/jobs/{id}", route(jobs.get))
         router.add("GET", "/jobs/{id}/events", route(jobs.events))
+        router.add("POST", "/jobs/{id}/cancel", route(jobs.cancel))
     }
 }

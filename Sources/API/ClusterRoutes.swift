@@ -1,6 +1,7 @@
 import ClusterModel
 import ClusterOps
 import HTTPServer
+import Jobs
 import RESP
 import Store
 
@@ -80,7 +81,7 @@ struct ClusterRoutes: Sendable {
         let record = try cluster(parameters)
         _ = try RequestBody(request, allowed: [])
         let snapshot = try store.insertSnapshot(clusterId: record.id, reason: "manual", jobId: nil,
-                                                topology: try JSONCoding.text(liveTopology(record)))
+                                                topology: try JSONText.string(liveTopology(record)))
         var response = try JSONCoding.response(201, SnapshotView(snapshot, includeTopology: true))
         response.headers.set("Location", "/clusters/\(record.id)/snapshots/\(snapshot.id)")
         return response
@@ -112,11 +113,14 @@ struct ClusterRoutes: Sendable {
         return record
     }
 
-    func liveTopology(_ record: ClusterRecord) -> TopologyView {
+    func liveTopology(_ record: ClusterRecord) -> TopologyDocument {
+        TopologyDocument(clusterId: record.id, observedAt: Timestamp.now(), topology: readTopology(record))
+    }
+
+    func readTopology(_ record: ClusterRecord) -> ClusterTopology {
         let seeds = record.seeds.compactMap(RedisEndpoint.init)
         let credentials = record.password.map { RedisCredentials(username: record.username, password: $0) }
-        let topology = TopologyReader(access: access(seeds: seeds, credentials: credentials)).read()
-        return TopologyView(clusterId: record.id, observedAt: Timestamp.now(), topology: topology)
+        return TopologyReader(access: access(seeds: seeds, credentials: credentials)).read()
     }
 
     func access(seeds: [RedisEndpoint], credentials: RedisCredentials?) -> ClusterAccess {

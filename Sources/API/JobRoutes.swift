@@ -1,11 +1,13 @@
 import HTTPServer
+import Jobs
 import Store
 
 /// The audit trail: job list, one job, its events.
 struct JobRoutes: Sendable {
     let store: Store
+    let worker: JobWorker
 
-    static let types = ["create", "add-node", "reshard", "rebalance", "del-node", "fix", "failover", "set-timeout"]
+    static let types = JobType.allCases.map(\.rawValue)
 
     func list(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let query = QueryParameters(request: request)
@@ -31,8 +33,24 @@ struct JobRoutes: Sendable {
         return try JSONCoding.response(200, Page(items: jobs.map(JobView.init), nextCursor: next))
     }
 
+    /// `?wait=SECONDS` holds the request until the job ends or the wait runs out (at most 300 s).
     func get(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        try JSONCoding.response(200, JobView(try job(parameters)))
+        let job = try job(parameters)
+        guard let wait = try QueryParameters(request: request).number("wait", in: 0...300), wait > 0, !job.status.isFinished else {
+            return try JSONCoding.response(200, JobView(job))
+        }
+        return try JSONCoding.response(200, JobView(worker.wait(forJob: job.id, timeout: wait) ?? job))
+    }
+
+    /// A queued job is cancelled at once (200); a running one stops at its next safe point (202).
+    func cancel(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let job = try job(parameters)
+        guard !job.status.isFinished else {
+            throw HTTPError(409, "job \(job.id) already ended (\(job.status.rawValue))")
+        }
+        guard let updated = try store.requestCancel(jobId: job.id) else { throw HTTPError(404, "no job '\(job.id)'") }
+        worker.wake()
+        return try JSONCoding.response(updated.status == .cancelled ? 200 : 202, JobView(updated))
     }
 
     func events(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {

@@ -15,6 +15,14 @@ struct QueryParameters {
         return value
     }
 
+    func number(_ name: String, in range: ClosedRange<Double>) throws(HTTPError) -> Double? {
+        guard let text = request.query(name) else { return nil }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw HTTPError(400, "query parameter '\(name)' must be a number from \(Int(range.lowerBound)) to \(Int(range.upperBound))")
+        }
+        return value
+    }
+
     func timestamp(_ name: String) throws(HTTPError) -> String? {
         guard let text = request.query(name) else { return nil }
         guard let normalised = Timestamp.normalise(text) else {

@@ -20,23 +20,6 @@ struct ClusterView: Encodable {
     }
 }
 
-/// The live topology answer, and the body of every snapshot.
-struct TopologyView: Codable {
-    var clusterId: String
-    var observedAt: String
-    var nodes: [TopologyNode]
-    var checks: TopologyChecks
-    var summary: ClusterTopology.Summary
-
-    init(clusterId: String, observedAt: String, topology: ClusterTopology) {
-        self.clusterId = clusterId
-        self.observedAt = observedAt
-        nodes = topology.nodes
-        checks = topology.checks
-        summary = topology.summary
-    }
-}
-
 struct SnapshotView: Encodable {
     var id: Int64
     var clusterId: String

@@ -47,3 +47,12 @@ extension Store {
                              updatedAt: row.string("updated_at") ?? "")
     }
 }
+
+extension Store {
+    public func updateSeeds(clusterId: String, seeds: [String]) throws {
+        let text = String(decoding: try JSONEncoder().encode(seeds), as: UTF8.self)
+        try database.write { db in
+            try db.execute("UPDATE clusters SET seeds = ?, updated_at = ? WHERE id = ?", text, Timestamp.now(), clusterId)
+        }
+    }
+}

@@ -3,6 +3,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import HTTPServer
+import Jobs
 import Store
 
 struct Serve: ParsableCommand {
@@ -39,7 +40,8 @@ struct Serve: ParsableCommand {
             log("cannot open database \(db): \(error)")
             throw ExitCode(1)
         }
-        let api = APIService(store: store, configuration: APIConfiguration(allowRemoteNodes: allowRemoteNodes), log: log)
+        let worker = JobWorker(store: store, configuration: WorkerConfiguration(allowRemoteNodes: allowRemoteNodes), log: log)
+        let api = APIService(store: store, worker: worker, configuration: APIConfiguration(allowRemoteNodes: allowRemoteNodes), log: log)
         var configuration = HTTPServerConfiguration()
         configuration.host = address.host
         configuration.port = address.port
@@ -53,8 +55,12 @@ struct Serve: ParsableCommand {
         }
         log("listening on \(address.host.contains(":") ? "[\(address.host)]" : address.host):\(server.port), database \(db)")
 
+        worker.start()
+
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
             log("received signal \(signal), shutting down")
+            // Jobs pause at a safe point (they resume on the next start) and held long-polls are answered.
+            worker.stop(timeout: 5)
             server.shutdown()
         }
         server.waitUntilStopped()

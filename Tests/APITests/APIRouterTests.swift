@@ -2,6 +2,7 @@ import API
 import EmbeddedResources
 import Foundation
 import HTTPServer
+import Jobs
 import Store
 import Testing
 
@@ -11,7 +12,8 @@ import Testing
 
     init() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("api-test-\(UUID().uuidString).sqlite").path
-        api = APIService(store: try Store(path: path), log: { _ in })
+        let store = try Store(path: path)
+        api = APIService(store: store, worker: JobWorker(store: store, log: { _ in }), log: { _ in })
     }
 
     func call(_ method: String, _ target: String, _ body: String = "") -> (status: Int, json: [String: Any], response: HTTPResponse) {
@@ -113,7 +115,7 @@ import Testing
     @Test func jobListPagesNewestFirst() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("api-test-\(UUID().uuidString).sqlite").path
         let store = try Store(path: path)
-        let api = APIService(store: store, log: { _ in })
+        let api = APIService(store: store, worker: JobWorker(store: store, log: { _ in }), log: { _ in })
         try store.insertCluster(ClusterRecord(id: "c1", seeds: ["127.0.0.1:7000"], username: nil, password: nil,
                                               createdAt: Timestamp.now(), updatedAt: Timestamp.now()))
         let ids = try (0..<5).map { _ in try store.insertJob(clusterId: "c1", type: "reshard", params: "{}", plan: nil, actor: "anonymous").id }
