@@ -23,6 +23,6 @@ public struct ClusterAccess: Sendable {
         guard allowRemoteNodes || endpoint.isLoopback else {
             throw .connectFailed(endpoint: endpoint.description, reason: "not a loopback address and remote nodes are not allowed")
         }
-        try RedisConnection(endpoint: endpoint, credentials: credentials, connectTimeout: connectTimeout, readTimeout: readTimeout)
+        return try RedisConnection(endpoint: endpoint, credentials: credentials, connectTimeout: connectTimeout, readTimeout: readTimeout)
     }
 }

@@ -166,7 +166,9 @@ public final class SlotMigrator {
             do {
                 try migrate([key], from: source, to: endpoint, replace: false)
             } catch .redis(_, .busyKey) {
-                if options.replace || (try sameValue(key, source: source, target: target)) {
+                var replace = options.replace
+                if !replace { replace = try sameValue(key, source: source, target: target) }
+                if replace {
                     try migrate([key], from: source, to: endpoint, replace: true)
                 } else {
                     conflicts.append(String(decoding: key, as: UTF8.self))
@@ -202,7 +204,8 @@ public final class SlotMigrator {
                 let exists = try session.call(source, bytes: [Array("EXISTS".utf8), key]).int ?? 0
                 guard exists > 0 else { continue }
                 overlap = true
-                if !options.replace, try !sameValue(key, source: source, target: target) {
+                if options.replace { continue }
+                if try !sameValue(key, source: source, target: target) {
                     conflicts.append(String(decoding: key, as: UTF8.self))
                 }
             }

@@ -11,12 +11,10 @@ import Testing
         let path = temporaryPath()
         let database = try Database(path: path)
         #expect(FileManager.default.fileExists(atPath: path))
-        try database.read { db in
-            #expect(try db.query("PRAGMA journal_mode").first?[0].string == "wal")
-            #expect(try db.query("PRAGMA foreign_keys").first?[0].int == 1)
-            #expect(try db.query("PRAGMA synchronous").first?[0].int == 1)  // NORMAL
-            #expect(try db.query("PRAGMA busy_timeout").first?[0].int == 5000)
+        let pragmas = try database.read { db in
+            try ["journal_mode", "foreign_keys", "synchronous", "busy_timeout"].map { try db.query("PRAGMA \($0)").first?[0] }
         }
+        #expect(pragmas == [.text("wal"), .integer(1), .integer(1), .integer(5000)])  // synchronous 1 = NORMAL
     }
 
     @Test func bindsAndReadsEveryType() throws {

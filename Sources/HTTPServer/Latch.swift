@@ -1,0 +1,23 @@
+import Foundation
+
+/// A one-way gate: threads wait until it opens, and pass at once afterwards.
+final class Latch: @unchecked Sendable {
+    // `isOpen` is only touched with `condition` locked, which is what makes the class safe to share.
+    private let condition = NSCondition()
+    private var isOpen = false
+
+    func open() {
+        condition.lock()
+        isOpen = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    func wait() {
+        condition.lock()
+        while !isOpen {
+            condition.wait()
+        }
+        condition.unlock()
+    }
+}

@@ -1,0 +1,201 @@
+import Glibc
+
+extension Socket {
+    /// A listening socket bound with SO_REUSEADDR so a restart doesn't wait out TIME_WAIT.
+    static func listen(host: String, port: UInt16) throws(HTTPServerError) -> Socket {
+        guard case (var storage, let length)? = address(host: host, port: port) else { throw .invalidAddress(host) }
+        let display = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let descriptor = socket(
+            Int32(storage.ss_family), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
+                | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard descriptor >= 0 else { throw .systemCall(call: "socket", address: display, errno: errno) }
+        let socket = Socket(descriptor: descriptor)
+        var one: Int32 = 1
+        guard setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
+            let code = errno
+            socket.close()
+            throw .systemCall(call: "setsockopt", address: display, errno: code)
+        }
+        let bound = withUnsafePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
+        }
+        guard bound == 0 else {
+            let code = errno
+            socket.close()
+            throw .systemCall(call: "bind", address: display, errno: code)
+        }
+        guard Glibc.listen(descriptor, SOMAXCONN) == 0 else {
+            let code = errno
+            socket.close()
+            throw .systemCall(call: "listen", address: display, errno: code)
+        }
+        return socket
+    }
+
+    var localPort: UInt16 {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        guard result == 0 else { return 0 }
+        return Self.describe(storage).port
+    }
+
+    /// Waits up to `timeout` for a connection and accepts it, non-blocking and with Nagle off.
+    func accept(timeout: Duration) -> AcceptResult {
+        guard case .ready = waitReadable(timeout: timeout) else { return .none }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let accepted = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.accept(descriptor, $0, &length)
+            }
+        }
+        guard accepted >= 0 else {
+            let code = errno
+            switch code {
+            // The peer gave up before we got to it, or a signal interrupted: nothing to report.
+            case EINTR, EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO: return .none
+            default: return .failed(errno: code)
+            }
+        }
+        // accept4 isn't exported to Swift; set what it would have set.
+        _ = fcntl(accepted, F_SETFD, FD_CLOEXEC)
+        _ = fcntl(accepted, F_SETFL, fcntl(accepted, F_GETFL) | O_NONBLOCK)
+        var one: Int32 = 1
+        _ = setsockopt(accepted, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        let (host, port) = Self.describe(storage)
+        let remote = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        return .accepted(Socket(descriptor: accepted), remoteAddress: remote)
+    }
+
+    func waitReadable(timeout: Duration) -> Readiness {
+        wait(for: Int16(POLLIN), timeout: timeout)
+    }
+
+    func receive(into buffer: inout [UInt8]) -> ReceiveResult {
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count > 0 {
+                return .received(count)
+            }
+            if count == 0 {
+                return .closed
+            }
+            switch errno {
+            case EINTR: continue
+            case EAGAIN, EWOULDBLOCK: return .wouldBlock
+            default: return .failed
+            }
+        }
+    }
+
+    /// Writes everything, looping over partial writes, unless the peer stops reading until `deadline`.
+    func sendAll(_ bytes: [UInt8], deadline: ContinuousClock.Instant) -> Bool {
+        var offset = 0
+        while offset < bytes.count {
+            let sent = bytes.withUnsafeBytes {
+                // MSG_NOSIGNAL: a peer that went away must yield EPIPE, not kill the process with SIGPIPE.
+                send(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset, Int32(MSG_NOSIGNAL))
+            }
+            if sent >= 0 {
+                offset += sent
+                continue
+            }
+            switch errno {
+            case EINTR:
+                continue
+            case EAGAIN, EWOULDBLOCK:
+                let remaining = ContinuousClock.now.duration(to: deadline)
+                guard remaining > .zero,
+                    wait(for: Int16(POLLOUT), timeout: min(remaining, .milliseconds(250))) != .failed
+                else { return false }
+            default:
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Sends our FIN while still letting us read what the peer had in flight.
+    func shutdownWrite() {
+        _ = Glibc.shutdown(descriptor, Int32(SHUT_WR))
+    }
+
+    /// Wakes any thread polling this socket (a listener stops accepting at once) without freeing the descriptor.
+    func shutdownBoth() {
+        _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
+    }
+
+    func close() {
+        // Not retried on EINTR: on Linux the descriptor is released even then.
+        _ = Glibc.close(descriptor)
+    }
+
+    private func wait(for events: Int16, timeout: Duration) -> Readiness {
+        var entry = pollfd(fd: descriptor, events: events, revents: 0)
+        let result = poll(&entry, 1, timeout.pollMilliseconds)
+        if result > 0 {
+            return .ready
+        }
+        if result == 0 || errno == EINTR {
+            return .timedOut
+        }
+        return .failed
+    }
+
+    private static func address(host: String, port: UInt16) -> (sockaddr_storage, socklen_t)? {
+        var literal = host == "localhost" ? "127.0.0.1" : host
+        if literal.hasPrefix("["), literal.hasSuffix("]") {
+            literal = String(literal.dropFirst().dropLast())
+        }
+        var storage = sockaddr_storage()
+        var v4 = sockaddr_in()
+        if inet_pton(AF_INET, literal, &v4.sin_addr) == 1 {
+            v4.sin_family = sa_family_t(AF_INET)
+            v4.sin_port = port.bigEndian
+            withUnsafeBytes(of: v4) { source in
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) }
+            }
+            return (storage, socklen_t(MemoryLayout<sockaddr_in>.size))
+        }
+        var v6 = sockaddr_in6()
+        if inet_pton(AF_INET6, literal, &v6.sin6_addr) == 1 {
+            v6.sin6_family = sa_family_t(AF_INET6)
+            v6.sin6_port = port.bigEndian
+            withUnsafeBytes(of: v6) { source in
+                withUnsafeMutableBytes(of: &storage) { $0.copyMemory(from: source) }
+            }
+            return (storage, socklen_t(MemoryLayout<sockaddr_in6>.size))
+        }
+        return nil
+    }
+
+    private static func describe(_ storage: sockaddr_storage) -> (host: String, port: UInt16) {
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        var storage = storage
+        switch Int32(storage.ss_family) {
+        case AF_INET:
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { address in
+                    var ip = address.pointee.sin_addr
+                    inet_ntop(AF_INET, &ip, &text, socklen_t(text.count))
+                    return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        UInt16(bigEndian: address.pointee.sin_port))
+                }
+            }
+        case AF_INET6:
+            return withUnsafePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { address in
+                    var ip = address.pointee.sin6_addr
+                    inet_ntop(AF_INET6, &ip, &text, socklen_t(text.count))
+                    return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self),
+                        UInt16(bigEndian: address.pointee.sin6_port))
+                }
+            }
+        default:
+            return ("unknown", 0)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+/// A blocking connection to one Redis server, speaking RESP2.
+///
+/// Not Sendable: it holds a socket and a parse buffer with no locking, so it must be
+/// owned by one thread (or task) at a time. Any transport failure, timeout or protocol
+/// error closes it, because the request/reply stream can no longer be trusted;
+/// error replies do not, and the connection stays usable after them.
+public final class RedisConnection {
+    public let endpoint: RedisEndpoint
+    /// Seconds one `command` or `pipeline` call may take, from sending to the last reply byte.
+    public var readTimeout: Double
+
+    private(set) var fd: Int32
+    private var decoder = RESPDecoder()
+    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+
+    /// Connects (trying every resolved address within `connectTimeout` seconds) and,
+    /// if `credentials` has a password, authenticates with `AUTH`.
+    public init(
+        endpoint: RedisEndpoint, credentials: RedisCredentials? = nil,
+        connectTimeout: Double = 2, readTimeout: Double = 5
+    ) throws(RedisError) {
+        self.endpoint = endpoint
+        self.readTimeout = readTimeout
+        self.fd = try Self.connectSocket(to: endpoint, timeout: connectTimeout)
+        if let password = credentials?.password {
+            var args = ["AUTH"]
+            if let username = credentials?.username {
+                args.append(username)
+            }
+            args.append(password)
+            do throws(RedisError) {
+                _ = try command(args)
+            } catch {
+                close()
+                throw error
+            }
+        }
+    }
+
+    deinit {
+        close()
+    }
+
+    public var isClosed: Bool { fd < 0 }
+
+    public func close() {
+        guard fd >= 0 else { return }
+        Self.closeSocket(fd)
+        fd = -1
+    }
+
+    /// Sends one command; an error reply is thrown as the `RedisError` it classifies as.
+    public func command(_ args: [String]) throws(RedisError) -> RESPValue {
+        try checkedReply(exchange(RESPEncoder.command(args), replyCount: 1)[0])
+    }
+
+    public func command(bytes args: [[UInt8]]) throws(RedisError) -> RESPValue {
+        try checkedReply(exchange(RESPEncoder.command(args), replyCount: 1)[0])
+    }
+
+    /// Sends all commands in one write, then reads one reply per command.
+    /// Error replies are returned per command; transport failures are thrown.
+    public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [Result<RESPValue, RedisError>] {
+        guard !commands.isEmpty else { return [] }
+        var request: [UInt8] = []
+        for args in commands {
+            request.append(contentsOf: RESPEncoder.command(args))
+        }
+        return try exchange(request, replyCount: commands.count).map { reply in
+            if case .error(let text) = reply { .failure(.fromErrorReply(text)) } else { .success(reply) }
+        }
+    }
+
+    private func checkedReply(_ reply: RESPValue) throws(RedisError) -> RESPValue {
+        if case .error(let text) = reply { throw .fromErrorReply(text) }
+        return reply
+    }
+
+    private func exchange(_ request: [UInt8], replyCount: Int) throws(RedisError) -> [RESPValue] {
+        guard fd >= 0 else { throw .connectionClosed(endpoint: endpoint.description) }
+        let deadline = Self.monotonicSeconds() + readTimeout
+        do throws(RedisError) {
+            try send(request, until: deadline)
+            var replies: [RESPValue] = []
+            replies.reserveCapacity(replyCount)
+            while replies.count < replyCount {
+                replies.append(try readReply(until: deadline))
+            }
+            return replies
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    private func send(_ request: [UInt8], until deadline: Double) throws(RedisError) {
+        var offset = 0
+        while offset < request.count {
+            let sent = try sendSome(request, from: offset)
+            offset += sent
+            guard sent == 0 else { continue }
+            let events = try wait(for: Self.writable | Self.readable, until: deadline, operation: "write")
+            // Take in replies while still writing: a large pipeline could otherwise fill both
+            // directions' socket buffers and deadlock against the server.
+            if events & Self.readable != 0 {
+                try receive()
+            }
+        }
+    }
+
+    private func readReply(until deadline: Double) throws(RedisError) -> RESPValue {
+        while true {
+            do throws(RESPProtocolError) {
+                if let reply = try decoder.next() { return reply }
+            } catch {
+                throw .protocolError(endpoint: endpoint.description, reason: error.message)
+            }
+            guard Self.monotonicSeconds() < deadline else {
+                throw .timeout(endpoint: endpoint.description, operation: "read")
+            }
+            if try receive() == 0 {
+                _ = try wait(for: Self.readable, until: deadline, operation: "read")
+            }
+        }
+    }
+
+    /// Moves whatever the socket has into the decoder; 0 means nothing was ready.
+    @discardableResult
+    private func receive() throws(RedisError) -> Int {
+        let count = try receiveSome(into: &readBuffer)
+        if count > 0 {
+            decoder.append(readBuffer[..<count])
+        }
+        return count
+    }
+}
+
+/// Spelled out so the compiler rejects sharing a connection across concurrency domains.
+@available(*, unavailable)
+extension RedisConnection: Sendable {}
