@@ -74,15 +74,39 @@ public final class SlotMigrator {
             _ = try? session.pipeline(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "STABLE"] })
             throw error
         }
-        _ = try session.pipelineAll(source, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "MIGRATING", move.to] })
-        var moved = 0
-        let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] })
-        for (slot, count) in zip(slots, counts) where (count.int ?? 0) > 0 {
-            moved += try migrateKeys(slot: slot, source: source, target: target,
-                                     replace: options.replace || replaceSlots.contains(slot))
+        do {
+            _ = try session.pipelineAll(source, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "MIGRATING", move.to] })
+            var moved = 0
+            let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] })
+            for (slot, count) in zip(slots, counts) where (count.int ?? 0) > 0 {
+                moved += try migrateKeys(slot: slot, source: source, target: target,
+                                         replace: options.replace || replaceSlots.contains(slot))
+            }
+            try finalize(slots, move: move, source: source, target: target, masters: masters)
+            return moved
+        } catch {
+            close(slots, move: move, source: source, target: target)
+            throw error
         }
-        try finalize(slots, move: move, source: source, target: target, masters: masters)
-        return moved
+    }
+
+    /// After a failure mid-batch, leaves as few slots open as the nodes allow: a slot whose keys all reached the
+    /// target is handed over, one whose keys are all still on the source is closed where it was. A slot with keys
+    /// on both sides stays open for `fix` (or a resumed job) to finish, and an event says so.
+    private func close(_ slots: [Int], move: SlotMove, source: String, target: String) {
+        for slot in slots {
+            let onSource = (try? session.call(source, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"]).int) ?? nil
+            let onTarget = (try? session.call(target, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"]).int) ?? nil
+            if onSource == 0 {
+                _ = try? session.call(target, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", move.to])
+                _ = try? session.call(source, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", move.to])
+            } else if onTarget == 0 {
+                _ = try? session.call(target, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"])
+                _ = try? session.call(source, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"])
+            } else {
+                observer.event("slot \(slot) left open (keys on both \(source) and \(target)); run fix to finish it", node: source)
+            }
+        }
     }
 
     /// SETSLOT NODE on the target first (it takes ownership and bumps its epoch), then the source, then the rest.
@@ -201,8 +225,7 @@ public final class SlotMigrator {
             var conflicts: [String] = []
             var overlap = false
             for key in (reply.array ?? []).compactMap(\.bytes) {
-                let exists = try session.call(source, bytes: [Array("EXISTS".utf8), key]).int ?? 0
-                guard exists > 0 else { continue }
+                guard try existsOnSource(key, source: source) else { continue }
                 overlap = true
                 if options.replace { continue }
                 if try !sameValue(key, source: source, target: target) {
@@ -213,6 +236,15 @@ public final class SlotMigrator {
             if overlap { replaceSlots.insert(slot) }
         }
         return replaceSlots
+    }
+
+    /// A source that is already migrating the slot answers ASK for a key it no longer has: that means absent.
+    private func existsOnSource(_ key: [UInt8], source: String) throws(ClusterOpsError) -> Bool {
+        do {
+            return (try session.call(source, bytes: [Array("EXISTS".utf8), key]).int ?? 0) > 0
+        } catch .redis(_, .ask) {
+            return false
+        }
     }
 
     // MARK: - Views

@@ -1,0 +1,53 @@
+import Foundation
+import Glibc
+
+/// The real `redis-cluster-manager` binary as a child process, so tests can kill -9 it mid-job.
+final class ServiceProcess: @unchecked Sendable {
+    let databasePath: String
+    let port: UInt16
+    private let process = Process()
+    let logPath: String
+
+    var client: HTTPTestClient { HTTPTestClient(port: port) }
+
+    static var binary: URL {
+        if let path = ProcessInfo.processInfo.environment["RCM_BINARY"] { return URL(fileURLWithPath: path) }
+        // Tests/IntegrationTests/ServiceProcess.swift → package root → .build/debug
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/redis-cluster-manager")
+    }
+
+    init(databasePath: String) throws {
+        self.databasePath = databasePath
+        port = UInt16(PortAllocator.redisPort())
+        logPath = databasePath + ".\(port).log"
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        process.executableURL = ServiceProcess.binary
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", databasePath]
+        process.standardOutput = FileHandle(forWritingAtPath: logPath)
+        process.standardError = FileHandle(forWritingAtPath: logPath)
+        try process.run()
+        for _ in 0..<200 {
+            if (try? client.get("/healthz"))?.status == 200 { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TestFailure("service did not come up; log:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+    }
+
+    /// SIGKILL: no shutdown handler runs, exactly as in a crash.
+    func kill9() {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then waits; returns the exit status.
+    func terminate() -> Int32 {
+        guard process.isRunning else { return process.terminationStatus }
+        process.terminate()
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    deinit { kill9() }
+}
