@@ -31,9 +31,11 @@ public enum TopologyBuilder {
             let ownView = own[id]
             guard let entry = ownView?.myself ?? majority(reports[id] ?? []) else { continue }
             let failure = ownView == nil ? failed.first { $0.address == entry.address } : nil
+            // A node that has never been met does not know its own IP ("":port): the address we reached it at is it.
+            let address = entry.host.isEmpty ? (ownView?.address ?? entry.address) : entry.address
             built.append(TopologyNode(
                 id: id,
-                address: entry.address,
+                address: address,
                 role: entry.isReplica ? "replica" : "master",
                 masterId: entry.masterId,
                 slots: entry.slots,

@@ -39,7 +39,18 @@ public struct TopologyReader: Sendable {
             }
             wave = next
         }
-        return observations
+        return TopologyReader.members(observations)
+    }
+
+    /// The nodes that belong to the cluster. Once any node knows others, a seed that no member knows and that
+    /// knows nobody (a node removed and reset) is not part of it. Before `create` every node is alone, and all count.
+    static func members(_ observations: [NodeObservation]) -> [NodeObservation] {
+        let known = Set(observations.compactMap(\.nodes).filter { $0.count > 1 }.flatMap { $0.map(\.id) })
+        guard !known.isEmpty else { return observations }
+        return observations.filter { observation in
+            guard let me = observation.nodes?.first(where: \.isMyself) else { return true }
+            return known.contains(me.id)
+        }
     }
 
     static func observe(_ endpoint: RedisEndpoint, access: ClusterAccess) -> NodeObservation {
