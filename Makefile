@@ -7,7 +7,7 @@ DEMO_DIR := .demo
 DEMO_PORTS := 30001 30002 30003 30004 30005 30006
 DEMO_LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps build test test-swift test-spec demo demo-stop clean
+.PHONY: deps build test test-swift test-spec bench demo demo-stop clean
 
 ## Install what is missing: redis-server, redis-cli, libsqlite3-dev (Debian) and the Python test tools.
 deps:
@@ -36,6 +36,10 @@ test-swift:
 
 test-spec:
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml: valid OpenAPI 3.1')"
+
+## Reshard and drain timed side by side with redis-cli --cluster on identical clusters (BENCH_KEYS=200000).
+bench: build
+	$(PYTHON) bench/reshard_bench.py
 
 ## A local 3-master/3-replica cluster on ports 30001-30006 and the service on $(DEMO_LISTEN) with it registered as "demo".
 demo: build demo-stop

@@ -20,7 +20,6 @@ CREATE TABLE jobs (
     slots_total      INTEGER NOT NULL DEFAULT 0,
     slots_done       INTEGER NOT NULL DEFAULT 0,
     keys_moved       INTEGER NOT NULL DEFAULT 0,
-    checkpoint       TEXT,                -- JSON: where a resumed job picks up
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     error_code       TEXT,
     error_message    TEXT,

@@ -58,6 +58,6 @@ final class JobReporter: OperationObserver {
 
     func save() {
         try? store.updateProgress(jobId: jobId, step: currentStep, slotsTotal: slotsTotal, slotsDone: slotsDone,
-                                  keysMoved: keysMoved, checkpoint: nil)
+                                  keysMoved: keysMoved)
     }
 }

@@ -1,4 +1,4 @@
-/// One job row. `params`, `plan` and `checkpoint` are JSON text owned by the job worker.
+/// One job row. `params` and `plan` are JSON text owned by the job worker.
 public struct JobRecord: Sendable, Equatable {
     public var id: Int64
     public var clusterId: String
@@ -10,7 +10,6 @@ public struct JobRecord: Sendable, Equatable {
     public var slotsTotal: Int
     public var slotsDone: Int
     public var keysMoved: Int
-    public var checkpoint: String?
     public var cancelRequested: Bool
     public var errorCode: String?
     public var errorMessage: String?

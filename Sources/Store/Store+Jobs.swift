@@ -73,13 +73,12 @@ extension Store {
         try database.write { db in try db.execute("UPDATE jobs SET plan = ? WHERE id = ?", plan, jobId) }
     }
 
-    /// Records progress and, atomically with it, the checkpoint a resumed job continues from.
-    public func updateProgress(jobId: Int64, step: String?, slotsTotal: Int, slotsDone: Int, keysMoved: Int,
-                               checkpoint: String?) throws {
+    /// Records progress. A resumed job needs no more than this: what is left to do is read from the cluster itself.
+    public func updateProgress(jobId: Int64, step: String?, slotsTotal: Int, slotsDone: Int, keysMoved: Int) throws {
         try database.write { db in
             try db.execute("""
-                UPDATE jobs SET step = ?, slots_total = ?, slots_done = ?, keys_moved = ?, checkpoint = ? WHERE id = ?
-                """, step, slotsTotal, slotsDone, keysMoved, checkpoint, jobId)
+                UPDATE jobs SET step = ?, slots_total = ?, slots_done = ?, keys_moved = ? WHERE id = ?
+                """, step, slotsTotal, slotsDone, keysMoved, jobId)
         }
     }
 
@@ -124,7 +123,7 @@ extension Store {
             id: id, clusterId: row.string("cluster_id") ?? "", type: row.string("type") ?? "", status: status,
             params: row.string("params") ?? "{}", plan: row.string("plan"), step: row.string("step"),
             slotsTotal: Int(row.int("slots_total") ?? 0), slotsDone: Int(row.int("slots_done") ?? 0),
-            keysMoved: Int(row.int("keys_moved") ?? 0), checkpoint: row.string("checkpoint"),
+            keysMoved: Int(row.int("keys_moved") ?? 0),
             cancelRequested: (row.int("cancel_requested") ?? 0) != 0, errorCode: row.string("error_code"),
             errorMessage: row.string("error_message"), actor: row.string("actor") ?? "anonymous",
             createdAt: row.string("created_at") ?? "", startedAt: row.string("started_at"),
