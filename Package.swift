@@ -38,7 +38,7 @@ let package = Package(
                 swiftSettings: strict),
         // Wiring only.
         .executableTarget(name: "redis-cluster-manager", dependencies: [
-            "API", "HTTPServer", "Store", "SQLite", "Jobs",
+            "API", "HTTPServer", "Store", "Jobs", "ClusterOps",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 

@@ -9,19 +9,19 @@ import Store
 public final class APIService: Sendable {
     let store: Store
     let worker: JobWorker
-    let configuration: APIConfiguration
+    let settings: ConnectionSettings
     let metrics = Metrics()
     let log: @Sendable (String) -> Void
     public let router: Router
 
-    public init(store: Store, worker: JobWorker, configuration: APIConfiguration = APIConfiguration(),
+    public init(store: Store, worker: JobWorker, settings: ConnectionSettings = ConnectionSettings(),
                 log: @escaping @Sendable (String) -> Void) {
         self.store = store
         self.worker = worker
-        self.configuration = configuration
+        self.settings = settings
         self.log = log
         var router = Router(log: log)
-        APIService.addRoutes(to: &router, store: store, worker: worker, configuration: configuration, metrics: metrics)
+        APIService.addRoutes(to: &router, store: store, worker: worker, settings: settings, metrics: metrics)
         self.router = router
     }
 
@@ -47,9 +47,9 @@ public final class APIService: Sendable {
         }
     }
 
-    private static func addRoutes(to router: inout Router, store: Store, worker: JobWorker, configuration: APIConfiguration,
+    private static func addRoutes(to router: inout Router, store: Store, worker: JobWorker, settings: ConnectionSettings,
                                   metrics: Metrics) {
-        let clusters = ClusterRoutes(store: store, configuration: configuration)
+        let clusters = ClusterRoutes(store: store, settings: settings)
         let jobs = JobRoutes(store: store, worker: worker)
         let submissions = JobSubmissionRoutes(clusters: clusters, store: store, worker: worker)
         let meta = MetaRoutes(store: store, metrics: metrics)

@@ -8,7 +8,7 @@ import Store
 /// Registration, live topology and snapshots.
 struct ClusterRoutes: Sendable {
     let store: Store
-    let configuration: APIConfiguration
+    let settings: ConnectionSettings
 
     static let maxSeeds = 64
 
@@ -42,14 +42,14 @@ struct ClusterRoutes: Sendable {
         if let password, password.isEmpty || password.utf8.count > 4096 {
             throw HTTPError(400, "field 'password' must be 1 to 4096 bytes")
         }
-        if !configuration.allowRemoteNodes, let remote = seeds.first(where: { !$0.isLoopback }) {
+        if !settings.allowRemoteNodes, let remote = seeds.first(where: { !$0.isLoopback }) {
             throw HTTPError(422, "seed \(remote) is not a loopback address; start the service with --allow-remote-nodes to manage remote nodes")
         }
         if try store.cluster(id) != nil {
             throw StoreError.clusterExists(id)
         }
         let credentials = password.map { RedisCredentials(username: username, password: $0) }
-        try SeedValidator.validate(access(seeds: seeds, credentials: credentials))
+        try SeedValidator.validate(settings.access(seeds: seeds, credentials: credentials))
 
         let now = Timestamp.now()
         let record = ClusterRecord(id: id, seeds: seeds.map(\.description), username: username, password: password,
@@ -118,14 +118,7 @@ struct ClusterRoutes: Sendable {
     }
 
     func readTopology(_ record: ClusterRecord) -> ClusterTopology {
-        let seeds = record.seeds.compactMap(RedisEndpoint.init)
-        let credentials = record.password.map { RedisCredentials(username: record.username, password: $0) }
-        return TopologyReader(access: access(seeds: seeds, credentials: credentials)).read()
-    }
-
-    func access(seeds: [RedisEndpoint], credentials: RedisCredentials?) -> ClusterAccess {
-        ClusterAccess(seeds: seeds, credentials: credentials, connectTimeout: configuration.connectTimeout,
-                      readTimeout: configuration.readTimeout, allowRemoteNodes: configuration.allowRemoteNodes)
+        TopologyReader(access: settings.access(for: record)).read()
     }
 
     static func isValidId(_ id: String) -> Bool {

@@ -8,7 +8,7 @@ import Store
 /// running at start-up were interrupted by a crash and are resumed from the cluster's live state.
 public final class JobWorker: @unchecked Sendable {
     let store: Store
-    let configuration: WorkerConfiguration
+    let settings: ConnectionSettings
     let log: @Sendable (String) -> Void
 
     // Guarded by `condition`.
@@ -17,9 +17,9 @@ public final class JobWorker: @unchecked Sendable {
     private var stopping = false
     private var started = false
 
-    public init(store: Store, configuration: WorkerConfiguration = WorkerConfiguration(), log: @escaping @Sendable (String) -> Void) {
+    public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), log: @escaping @Sendable (String) -> Void) {
         self.store = store
-        self.configuration = configuration
+        self.settings = settings
         self.log = log
     }
 
@@ -127,11 +127,7 @@ public final class JobWorker: @unchecked Sendable {
             finish(job.id, .failed, code: "bad_params", message: "stored params unreadable: \(error)", snapshotAfter: nil)
             return
         }
-        let access = ClusterAccess(seeds: cluster.seeds.compactMap(RedisEndpoint.init),
-                                   credentials: cluster.password.map { RedisCredentials(username: cluster.username, password: $0) },
-                                   connectTimeout: configuration.connectTimeout, readTimeout: configuration.readTimeout,
-                                   allowRemoteNodes: configuration.allowRemoteNodes)
-        let session = ClusterSession(access: access)
+        let session = ClusterSession(access: settings.access(for: cluster))
         defer { session.close() }
 
         let plan: JobPlan

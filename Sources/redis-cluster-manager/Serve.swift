@@ -1,4 +1,5 @@
 import API
+import ClusterOps
 import ArgumentParser
 import Dispatch
 import Foundation
@@ -40,8 +41,9 @@ struct Serve: ParsableCommand {
             log("cannot open database \(db): \(error)")
             throw ExitCode(1)
         }
-        let worker = JobWorker(store: store, configuration: WorkerConfiguration(allowRemoteNodes: allowRemoteNodes), log: log)
-        let api = APIService(store: store, worker: worker, configuration: APIConfiguration(allowRemoteNodes: allowRemoteNodes), log: log)
+        let settings = ConnectionSettings(allowRemoteNodes: allowRemoteNodes)
+        let worker = JobWorker(store: store, settings: settings, log: log)
+        let api = APIService(store: store, worker: worker, settings: settings, log: log)
         var configuration = HTTPServerConfiguration()
         configuration.host = address.host
         configuration.port = address.port

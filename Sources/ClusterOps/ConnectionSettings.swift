@@ -1,0 +1,20 @@
+import RESP
+
+/// How the service connects to any cluster: the same for topology reads and for jobs.
+public struct ConnectionSettings: Sendable {
+    /// Off by default: only loopback nodes may be registered or contacted.
+    public var allowRemoteNodes: Bool
+    public var connectTimeout: Double
+    public var readTimeout: Double
+
+    public init(allowRemoteNodes: Bool = false, connectTimeout: Double = 2, readTimeout: Double = 10) {
+        self.allowRemoteNodes = allowRemoteNodes
+        self.connectTimeout = connectTimeout
+        self.readTimeout = readTimeout
+    }
+
+    public func access(seeds: [RedisEndpoint], credentials: RedisCredentials?) -> ClusterAccess {
+        ClusterAccess(seeds: seeds, credentials: credentials, connectTimeout: connectTimeout, readTimeout: readTimeout,
+                      allowRemoteNodes: allowRemoteNodes)
+    }
+}
