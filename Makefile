@@ -4,7 +4,7 @@ PYTHON ?= python3
 SWIFT ?= swift
 BIN := .build/release/redis-cluster-manager
 DEMO_DIR := .demo
-DEMO_PORTS := 30001 30002 30003 30004 30005 30006
+DEMO_PORTS := 7001 7002 7003 7004 7005 7006
 DEMO_LISTEN ?= 127.0.0.1:8080
 
 .PHONY: deps build test test-swift test-spec bench demo demo-stop clean
@@ -41,7 +41,7 @@ test-spec:
 bench: build
 	$(PYTHON) bench/reshard_bench.py
 
-## A local 3-master/3-replica cluster on ports 30001-30006 and the service on $(DEMO_LISTEN) with it registered as "demo".
+## A local 3-master/3-replica cluster on ports 7001-7006 and the service on $(DEMO_LISTEN) with it registered as "demo".
 demo: build demo-stop
 	@mkdir -p $(DEMO_DIR)
 	@for port in $(DEMO_PORTS); do \
@@ -55,12 +55,12 @@ demo: build demo-stop
 	done
 	@redis-cli --cluster create $(foreach p,$(DEMO_PORTS),127.0.0.1:$(p)) --cluster-replicas 1 --cluster-yes >$(DEMO_DIR)/create.log
 	@for i in $$(seq 100); do \
-	  redis-cli -p 30001 cluster info | grep -q cluster_state:ok && \
-	  redis-cli --cluster check 127.0.0.1:30001 | grep -q 'All nodes agree' && break; sleep 0.2; \
+	  redis-cli -p 7001 cluster info | grep -q cluster_state:ok && \
+	  redis-cli --cluster check 127.0.0.1:7001 | grep -q 'All nodes agree' && break; sleep 0.2; \
 	done
 	@RCM_LISTEN=$(DEMO_LISTEN) RCM_DB=$(CURDIR)/$(DEMO_DIR)/rcm.sqlite nohup $(BIN) serve >$(DEMO_DIR)/service.log 2>&1 & echo $$! >$(DEMO_DIR)/service.pid
 	@for i in $$(seq 100); do curl -sf http://$(DEMO_LISTEN)/healthz >/dev/null && break; sleep 0.1; done
-	@curl -sf -XPOST http://$(DEMO_LISTEN)/clusters -d '{"id":"demo","seeds":["127.0.0.1:30001"]}' >/dev/null
+	@curl -sf -XPOST http://$(DEMO_LISTEN)/clusters -d '{"id":"demo","seeds":["127.0.0.1:7001"]}' >/dev/null
 	@echo
 	@echo "redis-cluster-manager is running on http://$(DEMO_LISTEN) (log: $(DEMO_DIR)/service.log) with cluster 'demo' registered."
 	@echo "Try:"

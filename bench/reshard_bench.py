@@ -2,24 +2,23 @@
 """Reshard and rebalance timed side by side: `redis-cli --cluster` and redis-cluster-manager, each on its own
 identical cluster (3 masters + 1 empty master, the same keys), in the same run. Loopback only; every process it
 starts is stopped at the end."""
-import json, os, shutil, socket, subprocess, sys, tempfile, time, urllib.request
+import json, os, random, shutil, socket, subprocess, sys, tempfile, time, urllib.request
 
 KEYS = int(os.environ.get("BENCH_KEYS", "200000"))
 BINARY = os.environ.get("RCM_BINARY", ".build/release/redis-cluster-manager")
 
 
 def free_port():
+    """A port whose cluster-bus twin (+10000) is free too, both below the ephemeral range (32768+)."""
     while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port < 50000:
-            try:
+        port = random.randint(10000, 16999)
+        try:
+            for candidate in (port, port + 10000):
                 with socket.socket() as s:
-                    s.bind(("127.0.0.1", port + 10000))
-                return port
-            except OSError:
-                pass
+                    s.bind(("127.0.0.1", candidate))
+            return port
+        except OSError:
+            pass
 
 
 def cli(*args, check=True):
