@@ -49,6 +49,6 @@ let package = Package(
         .testTarget(name: "APITests", dependencies: ["API", "HTTPServer", "Store", "EmbeddedResources"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "API", "HTTPServer", "Store", "SQLite", "RESP", "ClusterModel", "ClusterOps", "Jobs",
-        ], swiftSettings: strict),
+        ], exclude: ["Scripts"], swiftSettings: strict),
     ]
 )

@@ -1,0 +1,37 @@
+import Foundation
+import Testing
+
+/// redis-py, a real cluster client, keeps reading and writing through a reshard: no error reaches it (MOVED and
+/// ASK are followed) and no key is lost.
+@Suite(.serialized)
+struct ClientDuringReshardTests {
+    @Test func redisPyClientSeesNoErrorAndLosesNoKey() throws {
+        let cluster = try TestCluster(nodes: 4)
+        defer { cluster.stop() }
+        try cluster.create(count: 3, replicas: 0)
+        let service = try TestService()
+        defer { service.stop() }
+        let seeds = cluster.nodes[0..<3].map { "\"\($0.address)\"" }.joined(separator: ",")
+        #expect(try service.client.post("/clusters", #"{"id":"live","seeds":[\#(seeds)]}"#).status == 201)
+        try service.client.runJob("live", "add-node", #"{"address":"\#(cluster.nodes[3].address)"}"#)
+
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/client_during_reshard.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script.path, "\(cluster.nodes[0].port)", "\(service.server.port)", "live",
+                             cluster.nodes[3].address, "6000"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "client report: \(text)")
+        let report = (try? JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8))) as? [String: Any]
+        #expect(report?["job"] as? String == "succeeded")
+        #expect((report?["operations"] as? Int ?? 0) > 0)
+        #expect(report?["lost_count"] as? Int == 0)
+        #expect(cluster.openSlotMarkers().isEmpty)
+        cluster.expectClean(from: cluster.nodes[0])
+    }
+}

@@ -1,0 +1,45 @@
+#!/usr/bin/env python3
+"""A real cluster client (redis-py) reading and writing while the service reshards.
+
+Usage: client_during_reshard.py SEED_PORT SERVICE_PORT CLUSTER_ID TARGET SLOTS
+Loads 20 000 keys, submits the reshard, keeps writing new keys and reading/updating old ones until the job ends
+(at most 120 s), then checks every key. Prints one JSON line; exits 0 only with no client error and no lost key."""
+import json, sys, time, urllib.request
+
+import redis
+
+seed_port, service_port, cluster, target, slots = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], int(sys.argv[5])
+base = f"http://127.0.0.1:{service_port}"
+client = redis.RedisCluster(host="127.0.0.1", port=seed_port)
+pipe = client.pipeline()
+for i in range(20000):
+    pipe.set(f"old:{i}", i)
+pipe.execute()
+
+request = urllib.request.Request(f"{base}/clusters/{cluster}/reshard", method="POST",
+                                 data=json.dumps({"to": target, "slots": slots}).encode())
+job = json.load(urllib.request.urlopen(request))
+errors, operations, written = [], 0, 0
+deadline = time.time() + 120
+while time.time() < deadline:
+    try:
+        client.set(f"new:{written}", written)
+        written += 1
+        i = operations % 20000
+        value = client.get(f"old:{i}")
+        if value is None or int(value) != i:
+            errors.append(f"old:{i} read {value!r}")
+        client.incr(f"old:{i}")
+        client.decr(f"old:{i}")
+        operations += 1
+    except redis.RedisError as error:
+        errors.append(f"{type(error).__name__}: {error}")
+    if operations % 200 == 0:
+        job = json.load(urllib.request.urlopen(f"{base}/jobs/{job['id']}"))
+        if job["status"] not in ("queued", "running"):
+            break
+lost = [f"new:{k}" for k in range(written) if client.get(f"new:{k}") is None]
+lost += [f"old:{k}" for k in range(20000) if client.get(f"old:{k}") != str(k).encode()]
+print(json.dumps({"job": job["status"], "operations": operations, "written": written,
+                  "errors": errors[:10], "lost": lost[:10], "lost_count": len(lost)}))
+sys.exit(0 if job["status"] == "succeeded" and not errors and not lost else 1)
