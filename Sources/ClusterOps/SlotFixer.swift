@@ -83,13 +83,7 @@ public struct SlotFixer {
             let keys = (try session.call(node, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate)"]).array ?? [])
                 .compactMap(\.bytes)
             if keys.isEmpty { return }
-            var migrate: [[UInt8]] = ["MIGRATE", endpoint.host, "\(endpoint.port)", "", "0", "\(options.migrateTimeoutMilliseconds)"]
-                .map { Array($0.utf8) }
-            if options.replace { migrate.append(Array("REPLACE".utf8)) }
-            if let password = session.access.credentials?.password {
-                migrate += (session.access.credentials?.username.map { ["AUTH2", $0, password] } ?? ["AUTH", password]).map { Array($0.utf8) }
-            }
-            migrate += [Array("KEYS".utf8)] + keys
+            let migrate = session.migrateCommand(keys, to: endpoint, options: options, replace: options.replace)
             let connection = try session.connection(node)
             do {
                 _ = try connection.pipeline([[Array("ASKING".utf8)], migrate])[1].get()

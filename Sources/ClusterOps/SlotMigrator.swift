@@ -30,8 +30,8 @@ public final class SlotMigrator {
         guard let source = addresses[move.from], let target = addresses[move.to] else {
             throw .impossible("slot move names a node that is not in the cluster (\(move.from) → \(move.to))")
         }
-        let sourceView = try myself(source)
-        let targetView = try myself(target)
+        let sourceView = try session.view(source).myself
+        let targetView = try session.view(target).myself
 
         // Slots the target already owns but the source still lists as migrating: only the last SETSLOTs are missing.
         let finishedOnTarget = move.slots.intersection(targetView.slots)
@@ -117,7 +117,7 @@ public final class SlotMigrator {
         if !refused.isEmpty {
             // A master that gossip has already relieved of its last slots turns itself into the target's replica
             // (Redis 7, cluster-allow-replica-migration) and refuses SETSLOT: for it the hand-over is done.
-            let view = try myself(source)
+            let view = try session.view(source).myself
             refused = refused.filter { view.isMaster && view.slots.contains($0) }
         }
         if !refused.isEmpty {
@@ -174,18 +174,7 @@ public final class SlotMigrator {
     }
 
     private func migrate(_ keys: [[UInt8]], from source: String, to endpoint: RedisEndpoint, replace: Bool) throws(ClusterOpsError) {
-        var arguments: [[UInt8]] = ["MIGRATE", endpoint.host, "\(endpoint.port)", "", "0", "\(options.migrateTimeoutMilliseconds)"]
-            .map { Array($0.utf8) }
-        if replace { arguments.append(Array("REPLACE".utf8)) }
-        if let password = session.access.credentials?.password {
-            if let username = session.access.credentials?.username {
-                arguments += ["AUTH2", username, password].map { Array($0.utf8) }
-            } else {
-                arguments += ["AUTH", password].map { Array($0.utf8) }
-            }
-        }
-        arguments.append(Array("KEYS".utf8))
-        arguments += keys
+        let arguments = session.migrateCommand(keys, to: endpoint, options: options, replace: replace)
         let timeout = Double(options.migrateTimeoutMilliseconds) / 1000 + session.access.readTimeout
         try session.call(source, bytes: arguments, idempotent: true, readTimeout: timeout)
     }
@@ -252,23 +241,6 @@ public final class SlotMigrator {
             return (try session.call(source, bytes: [Array("EXISTS".utf8), key]).int ?? 0) > 0
         } catch .redis(_, .ask) {
             return false
-        }
-    }
-
-    // MARK: - Views
-
-    /// The node's own line of CLUSTER NODES: its slots and open slots as it sees them.
-    func myself(_ address: String) throws(ClusterOpsError) -> ClusterNodeEntry {
-        let text = try session.call(address, ["CLUSTER", "NODES"]).string ?? ""
-        do {
-            guard let me = try ClusterNodesParser.parse(text).first(where: \.isMyself) else {
-                throw ClusterOpsError.failed("\(address) did not report itself in CLUSTER NODES")
-            }
-            return me
-        } catch let error as ClusterOpsError {
-            throw error
-        } catch {
-            throw .failed("\(address): unreadable CLUSTER NODES: \(error)")
         }
     }
 }

@@ -2,7 +2,8 @@ import ClusterModel
 import ClusterOps
 
 /// Params are stored in the shape the API accepts, so `GET /jobs/{id}` shows the request as it was understood.
-extension JobParams: Codable {
+/// Reading them back needs the job's type, hence `decode(type:from:)` rather than `Decodable`.
+extension JobParams: Encodable {
     private enum Key: String, CodingKey {
         case replicas, address, role, master, to, slots, from, slotRanges = "slot_ranges", replace, weights
         case thresholdPercent = "threshold_percent", useEmptyMasters = "use_empty_masters", node, replica, mode
@@ -82,10 +83,5 @@ extension JobParams: Codable {
         case .setTimeout:
             return .setTimeout(milliseconds: try container.decode(Int.self, forKey: .nodeTimeoutMs))
         }
-    }
-
-    public init(from decoder: any Decoder) throws {
-        throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,
-                                                debugDescription: "use JobParams.decode(type:from:)"))
     }
 }
