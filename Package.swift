@@ -33,12 +33,14 @@ let package = Package(
         .executableTarget(name: "embed-resources"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["embed-resources"]),
         .target(name: "EmbeddedResources", plugins: ["EmbedResources"]),
-        // Maps HTTP routes to registry queries and jobs.
-        .target(name: "API", dependencies: ["HTTPServer", "Store", "ClusterOps", "ClusterModel", "Jobs", "RESP", "EmbeddedResources"],
+        // The use cases (register, submit a job, cancel, watch) with typed inputs and typed errors.
+        .target(name: "Service", dependencies: ["Store", "ClusterOps", "ClusterModel", "Jobs", "RESP"], swiftSettings: strict),
+        // Maps HTTP to the service and does nothing else.
+        .target(name: "API", dependencies: ["HTTPServer", "Service", "Store", "Jobs", "EmbeddedResources"],
                 swiftSettings: strict),
         // Wiring only.
         .executableTarget(name: "redis-cluster-manager", dependencies: [
-            "API", "HTTPServer", "Store", "Jobs", "ClusterOps",
+            "API", "HTTPServer", "Store", "Jobs", "ClusterOps", "Service",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: strict),
 
@@ -46,9 +48,9 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strict),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], swiftSettings: strict),
-        .testTarget(name: "APITests", dependencies: ["API", "HTTPServer", "Store", "EmbeddedResources"], swiftSettings: strict),
+        .testTarget(name: "APITests", dependencies: ["API", "HTTPServer", "Store", "Jobs", "EmbeddedResources"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "API", "HTTPServer", "Store", "SQLite", "RESP", "ClusterModel", "ClusterOps", "Jobs",
+            "API", "HTTPServer", "Store", "SQLite", "RESP", "ClusterModel", "ClusterOps", "Jobs", "Service",
         ], exclude: ["Scripts"], swiftSettings: strict),
     ]
 )

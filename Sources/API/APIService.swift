@@ -2,78 +2,81 @@ import ClusterOps
 import Foundation
 import HTTPServer
 import Jobs
-import RESP
+import Service
 import Store
 
-/// Maps HTTP routes to the registry, live topology reads, snapshots and jobs.
+/// Maps HTTP routes to the service layer: clusters, snapshots, jobs, and the service's own health and metrics.
 public final class APIService: Sendable {
     let store: Store
-    let worker: JobWorker
-    let settings: ConnectionSettings
     let metrics = Metrics()
     let log: @Sendable (String) -> Void
     public let router: Router
 
-    public init(store: Store, worker: JobWorker, settings: ConnectionSettings = ConnectionSettings(),
+    /// `heartbeat` is the seconds between comment lines on an idle event stream.
+    public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), heartbeat: Double = 15,
                 log: @escaping @Sendable (String) -> Void) {
         self.store = store
-        self.worker = worker
-        self.settings = settings
         self.log = log
         var router = Router(log: log)
-        APIService.addRoutes(to: &router, store: store, worker: worker, settings: settings, metrics: metrics)
+        APIService.addRoutes(to: &router, clusters: ClusterService(store: store, settings: settings),
+                             jobs: JobService(store: store, settings: settings), store: store, metrics: metrics,
+                             heartbeat: heartbeat)
         self.router = router
     }
 
-    /// The server's handler: the router, counted for /metrics.
+    /// The server's handler: the router, counted for /metrics (a parked response counts when it is answered).
     public var handler: HTTPHandler {
         let router = self.router
         let metrics = self.metrics
         return { request in
             let response = router.handle(request)
-            metrics.record(method: request.method, status: response.status)
+            if !response.isDeferred {
+                metrics.record(method: request.method, status: response.status)
+            }
             return response
         }
     }
 
-    /// Wraps a route so module errors become problem+json with the right status.
+    /// Wraps a route so service errors become problem+json with their status.
     static func route(_ body: @escaping @Sendable (HTTPRequest, RouteParameters) throws -> HTTPResponse) -> Router.Handler {
         return { request, parameters in
             do {
                 return try body(request, parameters)
-            } catch {
-                throw ErrorMapping.http(error)
+            } catch let error as ServiceError {
+                return Problem.response(error)
+            } catch StoreError.unavailable(let reason) {
+                return Problem.response(.unavailable("the job store is unavailable: \(reason)"))
             }
         }
     }
 
-    private static func addRoutes(to router: inout Router, store: Store, worker: JobWorker, settings: ConnectionSettings,
-                                  metrics: Metrics) {
-        let clusters = ClusterRoutes(store: store, settings: settings)
-        let jobs = JobRoutes(store: store, worker: worker)
-        let submissions = JobSubmissionRoutes(clusters: clusters, store: store, worker: worker)
+    private static func addRoutes(to router: inout Router, clusters: ClusterService, jobs: JobService, store: Store,
+                                  metrics: Metrics, heartbeat: Double) {
+        let clusterRoutes = ClusterRoutes(clusters: clusters)
+        let jobRoutes = JobRoutes(jobs: jobs, metrics: metrics, heartbeat: heartbeat)
+        let submissions = JobSubmissionRoutes(jobs: jobs)
         let meta = MetaRoutes(store: store, metrics: metrics)
 
         router.add("GET", "/healthz", route(meta.health))
         router.add("GET", "/openapi.yaml", route(meta.spec))
         router.add("GET", "/metrics", route(meta.metrics))
 
-        router.add("POST", "/clusters", route(clusters.register))
-        router.add("GET", "/clusters", route(clusters.list))
-        router.add("GET", "/clusters/{id}", route(clusters.get))
-        router.add("DELETE", "/clusters/{id}", route(clusters.delete))
-        router.add("GET", "/clusters/{id}/topology", route(clusters.topology))
-        router.add("POST", "/clusters/{id}/snapshots", route(clusters.takeSnapshot))
-        router.add("GET", "/clusters/{id}/snapshots", route(clusters.listSnapshots))
-        router.add("GET", "/clusters/{id}/snapshots/{sid}", route(clusters.getSnapshot))
+        router.add("POST", "/clusters", route(clusterRoutes.register))
+        router.add("GET", "/clusters", route(clusterRoutes.list))
+        router.add("GET", "/clusters/{id}", route(clusterRoutes.get))
+        router.add("DELETE", "/clusters/{id}", route(clusterRoutes.delete))
+        router.add("GET", "/clusters/{id}/topology", route(clusterRoutes.topology))
+        router.add("POST", "/clusters/{id}/snapshots", route(clusterRoutes.takeSnapshot))
+        router.add("GET", "/clusters/{id}/snapshots", route(clusterRoutes.listSnapshots))
+        router.add("GET", "/clusters/{id}/snapshots/{sid}", route(clusterRoutes.getSnapshot))
 
-        for type in JobType.allCases {
-            router.add("POST", "/clusters/{id}/\(type.rawValue)", route(submissions.submit(type)))
+        for kind in JobKinds.names {
+            router.add("POST", "/clusters/{id}/\(kind)", route(submissions.submit(kind)))
         }
 
-        router.add("GET", "/jobs", route(jobs.list))
-        router.add("GET", "/jobs/{id}", route(jobs.get))
-        router.add("GET", "/jobs/{id}/events", route(jobs.events))
-        router.add("POST", "/jobs/{id}/cancel", route(jobs.cancel))
+        router.add("GET", "/jobs", route(jobRoutes.list))
+        router.add("GET", "/jobs/{id}", route(jobRoutes.get))
+        router.add("GET", "/jobs/{id}/events", route(jobRoutes.events))
+        router.add("POST", "/jobs/{id}/cancel", route(jobRoutes.cancel))
     }
 }

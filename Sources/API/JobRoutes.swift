@@ -1,13 +1,14 @@
+import Foundation
 import HTTPServer
 import Jobs
+import Service
 import Store
 
-/// The audit trail: job list, one job, its events.
+/// The audit trail (job list, one job, its events), long-polls and live event streams, and cancel.
 struct JobRoutes: Sendable {
-    let store: Store
-    let worker: JobWorker
-
-    static let types = JobType.allCases.map(\.rawValue)
+    let jobs: JobService
+    let metrics: Metrics
+    let heartbeat: Double
 
     func list(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let query = QueryParameters(request: request)
@@ -20,48 +21,64 @@ struct JobRoutes: Sendable {
             filter.status = value
         }
         if let type = query.string("type") {
-            guard JobRoutes.types.contains(type) else {
-                throw HTTPError(400, "query parameter 'type' must be one of \(JobRoutes.types.joined(separator: ", "))")
+            guard jobs.kindNames.contains(type) else {
+                throw HTTPError(400, "query parameter 'type' must be one of \(jobs.kindNames.joined(separator: ", "))")
             }
             filter.type = type
         }
         filter.since = try query.timestamp("since")
         filter.until = try query.timestamp("until")
         filter.before = try query.cursor()
-        let jobs = try store.jobs(filter)
-        let next = jobs.count == filter.limit ? jobs.last.map { String($0.id) } : nil
-        return try JSONCoding.response(200, Page(items: jobs.map(JobView.init), nextCursor: next))
+        let list = try jobs.jobs(filter)
+        let next = list.count == filter.limit ? list.last.map { String($0.id) } : nil
+        return try JSONCoding.response(200, Page(items: list.map(JobView.init), nextCursor: next))
     }
 
-    /// `?wait=SECONDS` holds the request until the job ends or the wait runs out (at most 300 s).
+    /// `?wait=SECONDS` (at most 300) parks the request until the job ends or the wait runs out; no thread is held.
     func get(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        let job = try job(parameters)
+        let job = try jobs.job(try jobId(parameters))
         guard let wait = try QueryParameters(request: request).number("wait", in: 0...300), wait > 0, !job.status.isFinished else {
             return try JSONCoding.response(200, JobView(job))
         }
-        return try JSONCoding.response(200, JobView(worker.wait(forJob: job.id, timeout: wait) ?? job))
+        let jobs = self.jobs
+        let metrics = self.metrics
+        return .deferred { responder in
+            JobWait(jobs: jobs, jobId: job.id, responder: responder, metrics: metrics).start(timeout: wait)
+        }
     }
 
     /// A queued job is cancelled at once (200); a running one stops at its next safe point (202).
     func cancel(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        let job = try job(parameters)
-        guard !job.status.isFinished else {
-            throw HTTPError(409, "job \(job.id) already ended (\(job.status.rawValue))")
-        }
-        guard let updated = try store.requestCancel(jobId: job.id) else { throw HTTPError(404, "no job '\(job.id)'") }
-        worker.wake()
+        let updated = try jobs.cancel(jobId: try jobId(parameters))
         return try JSONCoding.response(updated.status == .cancelled ? 200 : 202, JobView(updated))
     }
 
+    /// The event log as JSON, or with `Accept: text/event-stream` a live Server-Sent Events stream until the job ends.
     func events(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        let job = try job(parameters)
-        return try JSONCoding.response(200, Page(items: try store.events(jobId: job.id).map(JobEventView.init), nextCursor: nil))
+        let job = try jobs.job(try jobId(parameters))
+        guard request.headers["Accept"]?.lowercased().contains("text/event-stream") == true else {
+            return try JSONCoding.response(200, Page(items: try jobs.events(jobId: job.id).map(JobEventView.init), nextCursor: nil))
+        }
+        let lastEventId = try Self.lastEventId(request)
+        let jobs = self.jobs
+        let metrics = self.metrics
+        let heartbeat = self.heartbeat
+        return .deferred { responder in
+            JobEventStream.start(jobs: jobs, jobId: job.id, after: lastEventId, responder: responder, heartbeat: heartbeat,
+                                 metrics: metrics)
+        }
     }
 
-    func job(_ parameters: RouteParameters) throws -> JobRecord {
-        guard let id = parameters["id"].flatMap({ Int64($0) }), id > 0, let job = try store.job(id) else {
+    func jobId(_ parameters: RouteParameters) throws -> Int64 {
+        guard let id = parameters["id"].flatMap({ Int64($0) }), id > 0 else {
             throw HTTPError(404, "no job '\(parameters["id"] ?? "")'")
         }
-        return job
+        return id
+    }
+
+    static func lastEventId(_ request: HTTPRequest) throws(HTTPError) -> Int64 {
+        guard let text = request.headers["Last-Event-ID"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return 0 }
+        guard let id = Int64(text), id >= 0 else { throw HTTPError(400, "header 'Last-Event-ID' must be an event id this API gave out") }
+        return id
     }
 }

@@ -1,19 +1,30 @@
 import ClusterOps
+import Foundation
 import Store
 
-/// The worker's side of OperationObserver: events and progress go to the store as they happen; stopping is
-/// asked of the store (a cancel request) and of the worker (shutdown).
+/// The worker's side of OperationObserver: events and progress go to the store as they happen. Stopping is asked
+/// by a cancel request (seen through the store's change feed, not by polling), by shutdown, and by the store
+/// itself: when a write fails the job pauses at the next safe point, stays `running`, and resumes once the store
+/// can be written again, so no progress is recorded out of order and none is silently dropped.
 final class JobReporter: OperationObserver {
-    enum StopReason { case cancelled, shutdown }
+    enum StopReason: Equatable {
+        case cancelled
+        case shutdown
+        case storeUnavailable(String)
+    }
 
     let store: Store
     let jobId: Int64
-    let isShuttingDown: () -> Bool
     let slotsTotal: Int
+    private let isShuttingDown: () -> Bool
+    private let cancelRequested: CancelFlag
+    private let subscription: JobChangeHub.Subscription
     private(set) var slotsDone: Int
     private(set) var keysMoved: Int
     private(set) var currentStep: String?
     private(set) var stopReason: StopReason?
+    /// The first store write that failed; every later write is skipped until the job is resumed.
+    private(set) var storeFailure: String?
 
     init(store: Store, job: JobRecord, slotsTotal: Int, isShuttingDown: @escaping () -> Bool) {
         self.store = store
@@ -23,14 +34,21 @@ final class JobReporter: OperationObserver {
         self.keysMoved = job.keysMoved
         self.currentStep = job.step
         self.isShuttingDown = isShuttingDown
+        let flag = CancelFlag(job.cancelRequested)
+        cancelRequested = flag
+        subscription = store.changes.subscribe(jobId: job.id) { change in
+            if case .job(let record) = change, record.cancelRequested { flag.set() }
+        }
     }
 
+    deinit { store.changes.unsubscribe(subscription) }
+
     func event(_ message: String, node: String?) {
-        try? store.appendEvent(jobId: jobId, message: message, node: node)
+        record { try store.appendEvent(jobId: jobId, message: message, node: node) }
     }
 
     func warning(_ message: String) {
-        try? store.appendEvent(jobId: jobId, level: "warning", message: message)
+        record { try store.appendEvent(jobId: jobId, level: "warning", message: message) }
     }
 
     func step(_ name: String) {
@@ -45,19 +63,47 @@ final class JobReporter: OperationObserver {
     }
 
     func shouldStop() -> Bool {
-        if isShuttingDown() {
+        if let storeFailure {
+            stopReason = .storeUnavailable(storeFailure)
+        } else if isShuttingDown() {
             stopReason = .shutdown
-            return true
-        }
-        if (try? store.isCancelRequested(jobId: jobId)) == true {
+        } else if cancelRequested.isSet {
             stopReason = .cancelled
-            return true
         }
-        return false
+        return stopReason != nil
     }
 
     func save() {
-        try? store.updateProgress(jobId: jobId, step: currentStep, slotsTotal: slotsTotal, slotsDone: slotsDone,
-                                  keysMoved: keysMoved)
+        record { try store.updateProgress(jobId: jobId, step: currentStep, slotsDone: slotsDone, keysMoved: keysMoved) }
+    }
+
+    private func record(_ write: () throws -> Void) {
+        guard storeFailure == nil else { return }
+        do {
+            try write()
+        } catch {
+            storeFailure = "\(error)"
+        }
+    }
+}
+
+/// Set from the store's change feed (any thread), read by the job's thread.
+private final class CancelFlag: @unchecked Sendable {
+    // Guarded by `lock`.
+    private var value: Bool
+    private let lock = NSLock()
+
+    init(_ value: Bool) { self.value = value }
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
+    }
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
     }
 }

@@ -1,21 +1,31 @@
 import ClusterModel
 import ClusterOps
 import Foundation
-import RESP
 import Store
 
 /// Runs queued jobs: at most one per cluster, clusters side by side, each job on its own thread. Jobs found
-/// running at start-up were interrupted by a crash and are resumed from the cluster's live state.
+/// running at start-up were interrupted by a crash and are resumed with the plan they stored when they started.
+///
+/// The dispatcher sleeps until the store reports a job queued or ended (its change feed), so a job starts as soon
+/// as it is submitted and no thread polls. When the store cannot be written it backs off, doubling the pause up to
+/// `maxBackoff`, and leaves every job where it stands.
 public final class JobWorker: @unchecked Sendable {
     let store: Store
     let settings: ConnectionSettings
     let log: @Sendable (String) -> Void
+
+    static let firstBackoff = 0.5
+    static let maxBackoff = 30.0
 
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var busyClusters = Set<String>()
     private var stopping = false
     private var started = false
+    private var wakeRequested = false
+    private var retryAt: Date?
+    private var backoff = JobWorker.firstBackoff
+    private var subscription: JobChangeHub.Subscription?
 
     public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), log: @escaping @Sendable (String) -> Void) {
         self.store = store
@@ -28,6 +38,10 @@ public final class JobWorker: @unchecked Sendable {
         defer { condition.unlock() }
         guard !started else { return }
         started = true
+        subscription = store.changes.subscribe(jobId: nil) { [weak self] change in
+            // Progress and events don't change the queue; a job queued or ended does.
+            if case .job(let job) = change, job.status == .queued || job.status.isFinished { self?.wake() }
+        }
         let thread = Thread { [self] in dispatchLoop() }
         thread.name = "job-dispatcher"
         thread.start()
@@ -36,6 +50,7 @@ public final class JobWorker: @unchecked Sendable {
     /// Something changed (a job was queued or cancelled): look at the queue now.
     public func wake() {
         condition.lock()
+        wakeRequested = true
         condition.broadcast()
         condition.unlock()
     }
@@ -53,31 +68,36 @@ public final class JobWorker: @unchecked Sendable {
         stopping = true
         condition.broadcast()
         let deadline = Date().addingTimeInterval(timeout)
-        while !busyClusters.isEmpty && Date() < deadline {
-            condition.wait(until: min(deadline, Date().addingTimeInterval(0.1)))
-        }
+        while !busyClusters.isEmpty && condition.wait(until: deadline) {}
+        let subscription = self.subscription
+        self.subscription = nil
         condition.unlock()
-    }
-
-    /// Blocks until the job has finished or `timeout` seconds pass (or the worker stops); returns it as it stands.
-    public func wait(forJob id: Int64, timeout: Double) -> JobRecord? {
-        let deadline = Date().addingTimeInterval(timeout)
-        while true {
-            guard let job = try? store.job(id) else { return nil }
-            if job.status.isFinished || Date() >= deadline || isStopping { return job }
-            condition.lock()
-            condition.wait(until: min(deadline, Date().addingTimeInterval(0.5)))
-            condition.unlock()
-        }
+        if let subscription { store.changes.unsubscribe(subscription) }
     }
 
     // MARK: - Dispatch
 
     private func dispatchLoop() {
-        while !isStopping {
-            dispatch()
+        while true {
             condition.lock()
-            if !stopping { condition.wait(until: Date().addingTimeInterval(1)) }
+            if stopping {
+                condition.unlock()
+                return
+            }
+            wakeRequested = false
+            retryAt = nil
+            condition.unlock()
+
+            dispatch()
+
+            condition.lock()
+            while !stopping && !wakeRequested {
+                if let retryAt {
+                    if !condition.wait(until: retryAt) { break }
+                } else {
+                    condition.wait()
+                }
+            }
             condition.unlock()
         }
     }
@@ -87,7 +107,7 @@ public final class JobWorker: @unchecked Sendable {
         do {
             jobs = try store.unfinishedJobs()
         } catch {
-            log("job queue unreadable: \(error)")
+            storeUnavailable("the job queue is unreadable: \(error)")
             return
         }
         var headOfQueue = Set<String>()
@@ -100,6 +120,7 @@ public final class JobWorker: @unchecked Sendable {
                 run(job)
                 condition.lock()
                 busyClusters.remove(job.clusterId)
+                wakeRequested = true
                 condition.broadcast()
                 condition.unlock()
             }
@@ -109,100 +130,153 @@ public final class JobWorker: @unchecked Sendable {
         }
     }
 
+    /// Leaves everything as it stands and looks again after a pause that doubles each time, up to `maxBackoff`.
+    private func storeUnavailable(_ reason: String) {
+        condition.lock()
+        let delay = backoff
+        backoff = min(backoff * 2, JobWorker.maxBackoff)
+        let at = Date().addingTimeInterval(delay)
+        retryAt = min(retryAt ?? at, at)
+        condition.broadcast()
+        condition.unlock()
+        log("\(reason); retrying in \(delay)s")
+    }
+
+    private func storeWorked() {
+        condition.lock()
+        backoff = JobWorker.firstBackoff
+        condition.unlock()
+    }
+
     // MARK: - One job
 
     private func run(_ job: JobRecord) {
-        guard let type = JobType(rawValue: job.type) else {
-            finish(job.id, .failed, code: "unknown_type", message: "unknown job type \(job.type)", snapshotAfter: nil)
-            return
-        }
-        guard let cluster = try? store.cluster(job.clusterId) else {
-            finish(job.id, .failed, code: "unknown_cluster", message: "cluster \(job.clusterId) is no longer registered", snapshotAfter: nil)
-            return
-        }
-        let params: JobParams
         do {
-            params = try StoredParams.decode(type: type, text: job.params)
+            guard let kind = JobKinds.named(job.type) else {
+                try fail(job.id, from: job.status, code: "unknown_type", message: "unknown job type '\(job.type)'")
+                return
+            }
+            guard let cluster = try store.cluster(job.clusterId) else {
+                try fail(job.id, from: job.status, code: "unknown_cluster",
+                         message: "cluster '\(job.clusterId)' is no longer registered")
+                return
+            }
+            if try run(kind, job, cluster) { storeWorked() }
+        } catch StoreError.unavailable(let reason) {
+            storeUnavailable("job \(job.id): the store cannot be written (\(reason)); the job stays \(job.status.rawValue)")
+        } catch StoreError.statusChanged(let id, _, let actual) {
+            log("job \(id) is now \(actual?.rawValue ?? "gone"); leaving it")
         } catch {
-            finish(job.id, .failed, code: "bad_params", message: "stored params unreadable: \(error)", snapshotAfter: nil)
-            return
+            log("job \(job.id): \(error)")
+        }
+    }
+
+    /// False when the job paused because the store could not be written (it resumes after a back-off).
+    private func run<K: JobKind>(_ kind: K.Type, _ job: JobRecord, _ cluster: ClusterRecord) throws -> Bool {
+        let params: K.Params
+        do {
+            params = try JSONText.decode(K.Params.self, from: job.params)
+        } catch {
+            try fail(job.id, from: job.status, code: "bad_params", message: "the stored params cannot be read: \(error)")
+            return true
         }
         let session = ClusterSession(access: settings.access(for: cluster))
         defer { session.close() }
 
-        let plan: JobPlan
-        let resuming = job.status == .running
-        if resuming, let stored = job.plan.flatMap({ try? JSONText.decode(JobPlan.self, from: $0) }) {
-            plan = stored
-            try? store.appendEvent(jobId: job.id, level: "warning", message: "resuming after an interruption, from the cluster's current state")
-            log("job \(job.id) (\(job.type) on \(job.clusterId)) resuming")
-        } else {
+        var job = job
+        let plan: K.Plan
+        if job.status == .queued {
             let (topology, _) = session.topology()
-            let before = snapshot(cluster.id, topology, reason: "job-before", jobId: job.id)
-            try? store.markRunning(jobId: job.id, snapshotBefore: before)
+            let before = try snapshot(cluster.id, topology, reason: "job-before", jobId: job.id)
             do {
-                plan = try JobPlanner.plan(params, topology: topology, seeds: cluster.seeds)
+                plan = try K.plan(params, on: PlanningInput(topology: topology, seeds: cluster.seeds))
             } catch {
-                try? store.appendEvent(jobId: job.id, level: "error", message: "planning failed: \(error)")
-                finish(job.id, .failed, code: error.code, message: error.description, snapshotAfter: before)
-                return
+                try store.appendEvent(jobId: job.id, level: "error", message: "planning failed: \(error)")
+                try fail(job.id, from: .queued, code: error.code, message: error.description, snapshotAfter: before)
+                return true
             }
-            try? store.setPlan(jobId: job.id, plan: (try? JSONText.string(plan)) ?? "null")
-            try? store.appendEvent(jobId: job.id, message: "started: \(plan.summary)")
+            // The plan is fixed here, in the same guarded write that starts the job: a job cancelled meanwhile
+            // stays cancelled and never runs.
+            guard let started = try store.startJob(jobId: job.id, plan: try JSONText.string(plan), slotsTotal: plan.slotsTotal,
+                                                   snapshotBefore: before) else {
+                log("job \(job.id) was cancelled before it started")
+                return true
+            }
+            job = started
+            try store.appendEvent(jobId: job.id, message: "started: \(plan.summary)")
             log("job \(job.id) (\(job.type) on \(job.clusterId)) started: \(plan.summary)")
+        } else {
+            // Never planned again: the cluster has moved on since, and a second plan would move slots twice.
+            guard let text = job.plan else {
+                try fail(job.id, from: .running, code: "plan_unreadable",
+                         message: "the job was running without a stored plan; it was not planned again")
+                return true
+            }
+            do {
+                plan = try JSONText.decode(K.Plan.self, from: text)
+            } catch {
+                try fail(job.id, from: .running, code: "plan_unreadable",
+                         message: "the stored plan cannot be read (\(error)); it was not planned again, so nothing moves "
+                            + "twice. Check GET /clusters/\(job.clusterId)/topology and submit a new job if needed")
+                return true
+            }
+            try store.appendEvent(jobId: job.id, level: "warning", message: "resuming after an interruption, from the cluster's current state")
+            log("job \(job.id) (\(job.type) on \(job.clusterId)) resuming")
         }
 
         let reporter = JobReporter(store: store, job: job, slotsTotal: plan.slotsTotal, isShuttingDown: { [self] in isStopping })
-        reporter.save()
-        let options = MigrationOptions(replace: params.replace)
+        let context = JobContext(session: session, observer: reporter, options: K.migrationOptions(params))
         do {
-            let outcome = try JobExecutor(session: session, reporter: reporter, options: options).run(params, plan: plan)
+            let outcome = try K.execute(plan, params: params, in: context)
+            if let failure = reporter.storeFailure {
+                throw StoreError.unavailable(failure)
+            }
             if outcome == .stopped && reporter.stopReason == .shutdown {
-                try? store.appendEvent(jobId: job.id, level: "warning", message: "service stopping: job paused at a safe point, resumes on restart")
-                return
+                try store.appendEvent(jobId: job.id, level: "warning", message: "service stopping: job paused at a safe point, resumes on restart")
+                return true
             }
             let (topology, _) = session.topology()
-            let after = snapshot(cluster.id, topology, reason: "job-after", jobId: job.id)
+            let after = try snapshot(cluster.id, topology, reason: "job-after", jobId: job.id)
             if outcome == .stopped {
-                try? store.appendEvent(jobId: job.id, message: "cancelled at a safe point: no slot is open")
-                finish(job.id, .cancelled, code: nil, message: nil, snapshotAfter: after)
+                try store.appendEvent(jobId: job.id, message: "cancelled at a safe point: no slot is open")
+                try finish(job.id, .cancelled, snapshotAfter: after)
             } else {
-                updateSeeds(cluster, topology)
-                try? store.appendEvent(jobId: job.id, message: "succeeded")
-                finish(job.id, .succeeded, code: nil, message: nil, snapshotAfter: after)
+                try updateSeeds(cluster, topology)
+                try store.appendEvent(jobId: job.id, message: "succeeded")
+                try finish(job.id, .succeeded, snapshotAfter: after)
             }
-        } catch {
+        } catch let error as ClusterOpsError {
             if isStopping, case .redis = error {
                 // A shutdown that cut a command short: the job resumes on restart.
-                return
+                return true
             }
-            try? store.appendEvent(jobId: job.id, level: "error", message: error.description)
+            try store.appendEvent(jobId: job.id, level: "error", message: error.description)
             let (topology, _) = session.topology()
-            let after = snapshot(cluster.id, topology, reason: "job-after", jobId: job.id)
-            finish(job.id, .failed, code: error.code, message: error.description, snapshotAfter: after)
+            let after = try snapshot(cluster.id, topology, reason: "job-after", jobId: job.id)
+            try fail(job.id, from: .running, code: error.code, message: error.description, snapshotAfter: after)
         }
+        return true
     }
 
-    private func finish(_ id: Int64, _ status: JobStatus, code: String?, message: String?, snapshotAfter: Int64?) {
-        do {
-            try store.finishJob(jobId: id, status: status, errorCode: code, errorMessage: message, snapshotAfter: snapshotAfter)
-        } catch {
-            log("job \(id): could not record its end (\(status.rawValue)): \(error)")
-        }
-        log("job \(id) \(status.rawValue)\(message.map { ": \($0)" } ?? "")")
-        wake()
+    private func finish(_ id: Int64, _ status: JobStatus, snapshotAfter: Int64?) throws {
+        try store.finishJob(jobId: id, from: .running, to: status, snapshotAfter: snapshotAfter)
+        log("job \(id) \(status.rawValue)")
     }
 
-    private func snapshot(_ clusterId: String, _ topology: ClusterTopology, reason: String, jobId: Int64) -> Int64? {
+    private func fail(_ id: Int64, from: JobStatus, code: String, message: String, snapshotAfter: Int64? = nil) throws {
+        try store.finishJob(jobId: id, from: from, to: .failed, errorCode: code, errorMessage: message, snapshotAfter: snapshotAfter)
+        log("job \(id) failed: \(message)")
+    }
+
+    private func snapshot(_ clusterId: String, _ topology: ClusterTopology, reason: String, jobId: Int64) throws -> Int64 {
         let document = TopologyDocument(clusterId: clusterId, observedAt: Timestamp.now(), topology: topology)
-        guard let text = try? JSONText.string(document) else { return nil }
-        return try? store.insertSnapshot(clusterId: clusterId, reason: reason, jobId: jobId, topology: text).id
+        return try store.insertSnapshot(clusterId: clusterId, reason: reason, jobId: jobId, topology: try JSONText.string(document)).id
     }
 
     /// After a job the registered seeds follow the membership, so a removed node is never a seed and a new one is.
-    private func updateSeeds(_ cluster: ClusterRecord, _ topology: ClusterTopology) {
+    private func updateSeeds(_ cluster: ClusterRecord, _ topology: ClusterTopology) throws {
         let members = topology.nodes.filter { $0.reachable && !$0.flags.contains("fail") }.map(\.address)
         guard !members.isEmpty, members != cluster.seeds else { return }
-        try? store.updateSeeds(clusterId: cluster.id, seeds: members)
+        try store.updateSeeds(clusterId: cluster.id, seeds: members)
     }
 }

@@ -16,6 +16,11 @@ public struct SQLiteError: Error, Sendable, CustomStringConvertible {
 
     public var isConstraintViolation: Bool { code == SQLITE_CONSTRAINT }
     public var isBusy: Bool { code == SQLITE_BUSY || code == SQLITE_LOCKED }
+    /// "Not now" rather than "wrong": the disk is full, a file-size limit was hit, I/O failed, or another process
+    /// held the lock past the busy timeout. Nothing was written; the same call may succeed later.
+    public var isTransient: Bool {
+        [SQLITE_BUSY, SQLITE_LOCKED, SQLITE_FULL, SQLITE_IOERR, SQLITE_READONLY, SQLITE_CANTOPEN, SQLITE_NOMEM].contains(code)
+    }
 
     public var description: String {
         var text = "SQLite error \(code) (extended \(extendedCode)): \(message)"

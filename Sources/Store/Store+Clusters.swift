@@ -4,7 +4,7 @@ import SQLite
 extension Store {
     public func insertCluster(_ cluster: ClusterRecord) throws {
         let seeds = String(decoding: try JSONEncoder().encode(cluster.seeds), as: UTF8.self)
-        try database.write { db in
+        try write { db in
             guard try db.query("SELECT 1 FROM clusters WHERE id = ?", cluster.id).isEmpty else {
                 throw StoreError.clusterExists(cluster.id)
             }
@@ -15,16 +15,16 @@ extension Store {
     }
 
     public func cluster(_ id: String) throws -> ClusterRecord? {
-        try database.read { db in try db.query("SELECT * FROM clusters WHERE id = ?", id).first.map(Store.cluster) }
+        try read { db in try db.query("SELECT * FROM clusters WHERE id = ?", id).first.map(Store.cluster) }
     }
 
     public func clusters() throws -> [ClusterRecord] {
-        try database.read { db in try db.query("SELECT * FROM clusters ORDER BY id").map(Store.cluster) }
+        try read { db in try db.query("SELECT * FROM clusters ORDER BY id").map(Store.cluster) }
     }
 
     /// Deletes a registration unless one of its jobs is queued or running; its jobs and snapshots stay for audit.
     public func deleteCluster(_ id: String) throws {
-        try database.write { db in
+        try write { db in
             guard try !db.query("SELECT 1 FROM clusters WHERE id = ?", id).isEmpty else {
                 throw StoreError.clusterNotFound(id)
             }
@@ -51,7 +51,7 @@ extension Store {
 extension Store {
     public func updateSeeds(clusterId: String, seeds: [String]) throws {
         let text = String(decoding: try JSONEncoder().encode(seeds), as: UTF8.self)
-        try database.write { db in
+        try write { db in
             try db.execute("UPDATE clusters SET seeds = ?, updated_at = ? WHERE id = ?", text, Timestamp.now(), clusterId)
         }
     }

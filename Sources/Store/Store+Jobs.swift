@@ -1,26 +1,25 @@
 import SQLite
 
+/// Jobs and their events. Every status change is a guarded transition (`… WHERE id = ? AND status = ?`) whose
+/// effect is checked, so two threads can never both move a job, and a job the API cancelled can never start.
 extension Store {
     /// Queues a job for a registered cluster.
-    public func insertJob(clusterId: String, type: String, params: String, plan: String?, actor: String) throws -> JobRecord {
+    public func insertJob(clusterId: String, type: String, params: String, actor: String) throws -> JobRecord {
         let createdAt = Timestamp.now()
-        return try database.write { db in
+        return try writeAndPost { db in
             guard try !db.query("SELECT 1 FROM clusters WHERE id = ?", clusterId).isEmpty else {
                 throw StoreError.clusterNotFound(clusterId)
             }
             try db.execute("""
-                INSERT INTO jobs (cluster_id, type, status, params, plan, actor, created_at) VALUES (?, ?, 'queued', ?, ?, ?, ?)
-                """, clusterId, type, params, plan, actor, createdAt)
-            let id = db.lastInsertRowID
-            guard let job = try db.query("SELECT * FROM jobs WHERE id = ?", id).first.map(Store.job) else {
-                throw StoreError.corruptRecord("job \(id) vanished after insert")
-            }
-            return job
+                INSERT INTO jobs (cluster_id, type, status, params, actor, created_at) VALUES (?, ?, 'queued', ?, ?, ?)
+                """, clusterId, type, params, actor, createdAt)
+            let job = try Store.currentJob(db, db.lastInsertRowID)
+            return (job, [.job(job)])
         }
     }
 
     public func job(_ id: Int64) throws -> JobRecord? {
-        try database.read { db in try db.query("SELECT * FROM jobs WHERE id = ?", id).first.map(Store.job) }
+        try read { db in try db.query("SELECT * FROM jobs WHERE id = ?", id).first.map(Store.job) }
     }
 
     /// The audit list: newest first, filtered, at most `filter.limit` rows older than the cursor.
@@ -34,85 +33,121 @@ extension Store {
         if let until = filter.until { conditions.append("created_at <= ?"); parameters.append(until) }
         parameters.append(filter.limit)
         let sql = "SELECT * FROM jobs WHERE \(conditions.joined(separator: " AND ")) ORDER BY id DESC LIMIT ?"
-        return try database.read { db in try db.query(sql, parameters).map(Store.job) }
+        return try read { db in try db.query(sql, parameters).map(Store.job) }
     }
 
     /// Jobs not yet finished, oldest first: the worker's queue (running ones are resumed after a restart).
     public func unfinishedJobs() throws -> [JobRecord] {
-        try database.read { db in
+        try read { db in
             try db.query("SELECT * FROM jobs WHERE status IN ('queued','running') ORDER BY id").map(Store.job)
         }
     }
 
-    public func events(jobId: Int64) throws -> [JobEvent] {
-        try database.read { db in
-            try db.query("SELECT * FROM job_events WHERE job_id = ? ORDER BY id", jobId).map { row in
+    /// Whether the cluster has a job queued or running.
+    public func activeJob(clusterId: String) throws -> JobRecord? {
+        try read { db in
+            try db.query("SELECT * FROM jobs WHERE cluster_id = ? AND status IN ('queued','running') ORDER BY id LIMIT 1",
+                         clusterId).first.map(Store.job)
+        }
+    }
+
+    /// The job's events after `afterId` (0 for all), oldest first.
+    public func events(jobId: Int64, after afterId: Int64 = 0) throws -> [JobEvent] {
+        try read { db in
+            try db.query("SELECT * FROM job_events WHERE job_id = ? AND id > ? ORDER BY id", jobId, afterId).map { row in
                 JobEvent(id: row.int("id") ?? 0, jobId: jobId, at: row.string("at") ?? "", level: row.string("level") ?? "info",
                          message: row.string("message") ?? "", node: row.string("node"), data: row.string("data"))
             }
         }
     }
 
-    public func appendEvent(jobId: Int64, level: String = "info", message: String, node: String? = nil, data: String? = nil) throws {
-        try database.write { db in
+    @discardableResult
+    public func appendEvent(jobId: Int64, level: String = "info", message: String, node: String? = nil,
+                            data: String? = nil) throws -> JobEvent {
+        let at = Timestamp.now()
+        return try writeAndPost { db in
             try db.execute("INSERT INTO job_events (job_id, at, level, message, node, data) VALUES (?, ?, ?, ?, ?, ?)",
-                           jobId, Timestamp.now(), level, message, node, data)
+                           jobId, at, level, message, node, data)
+            let event = JobEvent(id: db.lastInsertRowID, jobId: jobId, at: at, level: level, message: message, node: node, data: data)
+            return (event, [.event(event)])
         }
     }
 
-    public func markRunning(jobId: Int64, snapshotBefore: Int64?) throws {
-        try database.write { db in
+    /// queued → running, fixing the plan the job will carry out. Nil when the job is no longer queued (it was
+    /// cancelled meanwhile): then it must not start.
+    public func startJob(jobId: Int64, plan: String, slotsTotal: Int, snapshotBefore: Int64?) throws -> JobRecord? {
+        try writeAndPost { db in
             try db.execute("""
-                UPDATE jobs SET status = 'running', started_at = COALESCE(started_at, ?),
-                    snapshot_before = COALESCE(snapshot_before, ?) WHERE id = ?
-                """, Timestamp.now(), snapshotBefore, jobId)
+                UPDATE jobs SET status = 'running', plan = ?, slots_total = ?, started_at = ?, snapshot_before = ?
+                WHERE id = ? AND status = 'queued' AND cancel_requested = 0
+                """, plan, slotsTotal, Timestamp.now(), snapshotBefore, jobId)
+            guard db.changes == 1 else { return (nil, []) }
+            let job = try Store.currentJob(db, jobId)
+            return (job, [.job(job)])
         }
     }
 
-    public func setPlan(jobId: Int64, plan: String) throws {
-        try database.write { db in try db.execute("UPDATE jobs SET plan = ? WHERE id = ?", plan, jobId) }
-    }
-
-    /// Records progress. A resumed job needs no more than this: what is left to do is read from the cluster itself.
-    public func updateProgress(jobId: Int64, step: String?, slotsTotal: Int, slotsDone: Int, keysMoved: Int) throws {
-        try database.write { db in
+    /// Records progress of a running job. A resumed job needs no more: what is left is read from the cluster.
+    public func updateProgress(jobId: Int64, step: String?, slotsDone: Int, keysMoved: Int) throws {
+        try writeAndPost { db in
             try db.execute("""
-                UPDATE jobs SET step = ?, slots_total = ?, slots_done = ?, keys_moved = ? WHERE id = ?
-                """, step, slotsTotal, slotsDone, keysMoved, jobId)
+                UPDATE jobs SET step = ?, slots_done = ?, keys_moved = ? WHERE id = ? AND status = 'running'
+                """, step, slotsDone, keysMoved, jobId)
+            let job = try Store.currentJob(db, jobId)
+            guard db.changes == 1 else { throw StoreError.statusChanged(job: jobId, expected: [.running], actual: job.status) }
+            return ((), [.job(job)])
         }
     }
 
-    public func finishJob(jobId: Int64, status: JobStatus, errorCode: String? = nil, errorMessage: String? = nil,
-                          snapshotAfter: Int64?) throws {
-        try database.write { db in
+    /// `from` → a final status. Throws `.statusChanged` when the job was not in `from`.
+    @discardableResult
+    public func finishJob(jobId: Int64, from: JobStatus, to status: JobStatus, errorCode: String? = nil,
+                          errorMessage: String? = nil, snapshotAfter: Int64? = nil) throws -> JobRecord {
+        precondition(status.isFinished, "finishJob needs a final status")
+        return try writeAndPost { db in
             try db.execute("""
-                UPDATE jobs SET status = ?, error_code = ?, error_message = ?, finished_at = ?, snapshot_after = ? WHERE id = ?
-                """, status.rawValue, errorCode, errorMessage, Timestamp.now(), snapshotAfter, jobId)
+                UPDATE jobs SET status = ?, error_code = ?, error_message = ?, finished_at = ?, snapshot_after = ?
+                WHERE id = ? AND status = ?
+                """, status.rawValue, errorCode, errorMessage, Timestamp.now(), snapshotAfter, jobId, from.rawValue)
+            let changed = db.changes == 1
+            let job = try Store.currentJob(db, jobId)
+            guard changed else { throw StoreError.statusChanged(job: jobId, expected: [from], actual: job.status) }
+            return (job, [.job(job)])
         }
     }
 
-    /// A queued job is cancelled at once; a running one is flagged for the worker's next safe point.
-    /// Returns the job as it now stands, or nil if there is no such job.
+    /// A queued job is cancelled at once (queued → cancelled); a running one is flagged for the worker's next safe
+    /// point. Returns the job as it now stands, or nil if there is no such job.
     public func requestCancel(jobId: Int64) throws -> JobRecord? {
-        try database.write { db in
-            guard let job = try db.query("SELECT * FROM jobs WHERE id = ?", jobId).first.map(Store.job) else { return nil }
+        try writeAndPost { db in
+            guard let job = try db.query("SELECT * FROM jobs WHERE id = ?", jobId).first.map(Store.job) else { return (nil, []) }
             switch job.status {
             case .queued:
-                try db.execute("UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = ? WHERE id = ?",
-                               Timestamp.now(), jobId)
+                try db.execute("""
+                    UPDATE jobs SET status = 'cancelled', cancel_requested = 1, finished_at = ? WHERE id = ? AND status = 'queued'
+                    """, Timestamp.now(), jobId)
             case .running:
-                try db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ?", jobId)
+                try db.execute("UPDATE jobs SET cancel_requested = 1 WHERE id = ? AND status = 'running'", jobId)
             case .succeeded, .failed, .cancelled:
-                return job
+                return (job, [])
             }
-            return try db.query("SELECT * FROM jobs WHERE id = ?", jobId).first.map(Store.job)
+            guard db.changes == 1 else { throw StoreError.statusChanged(job: jobId, expected: [job.status], actual: nil) }
+            let updated = try Store.currentJob(db, jobId)
+            return (updated, [.job(updated)])
         }
     }
 
     public func isCancelRequested(jobId: Int64) throws -> Bool {
-        try database.read { db in
+        try read { db in
             (try db.query("SELECT cancel_requested FROM jobs WHERE id = ?", jobId).first?.int("cancel_requested") ?? 0) != 0
         }
+    }
+
+    private static func currentJob(_ db: Connection, _ id: Int64) throws -> JobRecord {
+        guard let job = try db.query("SELECT * FROM jobs WHERE id = ?", id).first.map(Store.job) else {
+            throw StoreError.corruptRecord("job \(id) vanished")
+        }
+        return job
     }
 
     static func job(_ row: Row) throws -> JobRecord {
@@ -134,7 +169,7 @@ extension Store {
 
 extension Store {
     public func jobCountsByStatus() throws -> [JobStatus: Int] {
-        try database.read { db in
+        try read { db in
             var counts: [JobStatus: Int] = [:]
             for row in try db.query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status") {
                 if let status = row.string("status").flatMap(JobStatus.init(rawValue:)) {

@@ -4,7 +4,7 @@ extension Store {
     @discardableResult
     public func insertSnapshot(clusterId: String, reason: String, jobId: Int64?, topology: String) throws -> SnapshotRecord {
         let createdAt = Timestamp.now()
-        return try database.write { db in
+        return try write { db in
             try db.execute("INSERT INTO snapshots (cluster_id, created_at, reason, job_id, topology) VALUES (?, ?, ?, ?, ?)",
                            clusterId, createdAt, reason, jobId, topology)
             return SnapshotRecord(id: db.lastInsertRowID, clusterId: clusterId, createdAt: createdAt, reason: reason,
@@ -14,7 +14,7 @@ extension Store {
 
     /// Newest first; `before` is the cursor (a snapshot id). The topology text is included.
     public func snapshots(clusterId: String, before: Int64?, limit: Int) throws -> [SnapshotRecord] {
-        try database.read { db in
+        try read { db in
             try db.query("""
                 SELECT * FROM snapshots WHERE cluster_id = ? AND id < ? ORDER BY id DESC LIMIT ?
                 """, clusterId, before ?? Int64.max, limit).map(Store.snapshot)
@@ -22,7 +22,7 @@ extension Store {
     }
 
     public func snapshot(clusterId: String, id: Int64) throws -> SnapshotRecord? {
-        try database.read { db in
+        try read { db in
             try db.query("SELECT * FROM snapshots WHERE cluster_id = ? AND id = ?", clusterId, id).first.map(Store.snapshot)
         }
     }

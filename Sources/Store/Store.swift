@@ -1,9 +1,11 @@
 import EmbeddedResources
 import SQLite
 
-/// The service's records in SQLite. Thread-safe: every call goes through the database's lock.
+/// The service's records in SQLite. Thread-safe: every call goes through the database's lock. Every committed
+/// change to a job is posted to `changes`, so nothing in the service polls the database to see a job move.
 public final class Store: Sendable {
     public let database: Database
+    public let changes = JobChangeHub()
 
     /// Opens the store and applies the migrations compiled into the binary; refuses a newer schema.
     public init(database: Database) throws {
@@ -11,8 +13,8 @@ public final class Store: Sendable {
         try Migrator(Store.migrations()).migrate(database)
     }
 
-    public convenience init(path: String) throws {
-        try self.init(database: try Database(path: path))
+    public convenience init(path: String, busyTimeoutMilliseconds: Int = 5000) throws {
+        try self.init(database: try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds))
     }
 
     /// Migrations from `migrations/NNNN_name.sql`: the number before the first underscore is the version.
@@ -23,6 +25,30 @@ public final class Store: Sendable {
                 throw StoreError.corruptRecord("migration file \(file.name) does not start with a version number")
             }
             return Migration(version: version, name: stem, sql: file.sql)
+        }
+    }
+
+    /// One IMMEDIATE transaction; the changes it returns are posted once it has committed.
+    func writeAndPost<T>(_ body: (Connection) throws -> (T, [JobChange])) throws -> T {
+        let (result, changes) = try translated { try database.write(body) }
+        self.changes.post(changes)
+        return result
+    }
+
+    func write<T>(_ body: (Connection) throws -> T) throws -> T {
+        try translated { try database.write(body) }
+    }
+
+    func read<T>(_ body: (Connection) throws -> T) throws -> T {
+        try translated { try database.read(body) }
+    }
+
+    /// SQLite failures that say "not now" rather than "wrong" become `.unavailable`, which callers can wait out.
+    private func translated<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as SQLiteError where error.isTransient {
+            throw StoreError.unavailable(error.message)
         }
     }
 }

@@ -33,6 +33,8 @@ struct Serve: ParsableCommand {
 
     func run() throws {
         let log = Log.line
+        // A file-size limit must cost a failed write (SQLite reports it, the API answers 503), not the process.
+        signal(SIGXFSZ, SIG_IGN)
         let address = ListenAddress(listen)!
         let store: Store
         do {
@@ -43,7 +45,7 @@ struct Serve: ParsableCommand {
         }
         let settings = ConnectionSettings(allowRemoteNodes: allowRemoteNodes)
         let worker = JobWorker(store: store, settings: settings, log: log)
-        let api = APIService(store: store, worker: worker, settings: settings, log: log)
+        let api = APIService(store: store, settings: settings, log: log)
         var configuration = HTTPServerConfiguration()
         configuration.host = address.host
         configuration.port = address.port

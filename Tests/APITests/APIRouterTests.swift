@@ -13,7 +13,7 @@ import Testing
     init() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("api-test-\(UUID().uuidString).sqlite").path
         let store = try Store(path: path)
-        api = APIService(store: store, worker: JobWorker(store: store, log: { _ in }), log: { _ in })
+        api = APIService(store: store, log: { _ in })
     }
 
     func call(_ method: String, _ target: String, _ body: String = "") -> (status: Int, json: [String: Any], response: HTTPResponse) {
@@ -115,10 +115,10 @@ import Testing
     @Test func jobListPagesNewestFirst() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("api-test-\(UUID().uuidString).sqlite").path
         let store = try Store(path: path)
-        let api = APIService(store: store, worker: JobWorker(store: store, log: { _ in }), log: { _ in })
+        let api = APIService(store: store, log: { _ in })
         try store.insertCluster(ClusterRecord(id: "c1", seeds: ["127.0.0.1:7000"], username: nil, password: nil,
                                               createdAt: Timestamp.now(), updatedAt: Timestamp.now()))
-        let ids = try (0..<5).map { _ in try store.insertJob(clusterId: "c1", type: "reshard", params: "{}", plan: nil, actor: "anonymous").id }
+        let ids = try (0..<5).map { _ in try store.insertJob(clusterId: "c1", type: "reshard", params: "{}", actor: "anonymous").id }
         func page(_ target: String) -> [String: Any] {
             let request = HTTPRequest(method: "GET", target: target, version: "HTTP/1.1", headers: HTTPHeaders([("Host", "t")]), body: [])
             return (try? JSONSerialization.jsonObject(with: Data(api.handler(request).body))) as? [String: Any] ?? [:]

@@ -12,12 +12,12 @@ final class TestService: @unchecked Sendable {
     let client: HTTPTestClient
     let databasePath: String
 
-    init(databasePath: String? = nil) throws {
+    init(databasePath: String? = nil, heartbeat: Double = 15) throws {
         self.databasePath = databasePath ?? FileManager.default.temporaryDirectory.appendingPathComponent("rcm-\(UUID().uuidString).sqlite").path
         store = try Store(path: self.databasePath)
         worker = JobWorker(store: store, log: { _ in })
         worker.start()
-        let api = APIService(store: store, worker: worker, log: { _ in })
+        let api = APIService(store: store, heartbeat: heartbeat, log: { _ in })
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
         configuration.log = { _ in }

@@ -33,7 +33,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    var typeName: String {
+    public var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"

@@ -1,0 +1,55 @@
+import ClusterModel
+import ClusterOps
+
+/// One kind of job, whole: the fields its request takes, how they are validated, the plan it makes against the
+/// live topology, and how the plan is carried out. Adding a kind is its file, its entry in `openapi.yaml`, and one
+/// line in `JobKinds.all`.
+public protocol JobKind: Sendable {
+    associatedtype Params: Codable & Sendable
+    associatedtype Plan: JobPlanContent
+
+    /// The kind's name: the last path segment of its endpoint and the job's `type`.
+    static var name: String { get }
+    /// Body fields the endpoint accepts besides `dry_run`.
+    static var fields: Set<String> { get }
+
+    /// Validates a request body; every mistake names the field.
+    static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params
+    /// Resolves the request against the cluster as it is; every impossibility is thrown before anything is touched.
+    static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan
+    /// Carries the plan out. Each step decides from the cluster's live state, so running a plan again after an
+    /// interruption finishes it rather than repeating it. `.stopped` means it paused at a safe point.
+    static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome
+    /// How keys move for this job (only the slot-moving kinds take `replace`).
+    static func migrationOptions(_ params: Params) -> MigrationOptions
+}
+
+extension JobKind {
+    public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions() }
+}
+
+/// What every stored plan says for people and for progress.
+public protocol JobPlanContent: Codable, Sendable {
+    /// One sentence for people.
+    var summary: String { get }
+    /// Slots the job moves (0 for kinds that move none); progress counts towards it.
+    var slotsTotal: Int { get }
+}
+
+/// What planning sees: the live topology and the cluster's registered seeds (the nodes `create` forms a cluster from).
+public struct PlanningInput: Sendable {
+    public var topology: ClusterTopology
+    public var seeds: [String]
+
+    public init(topology: ClusterTopology, seeds: [String]) {
+        self.topology = topology
+        self.seeds = seeds
+    }
+}
+
+/// What executing a plan works with: the job's connections to its cluster and the reporter that records progress.
+public struct JobContext {
+    public let session: ClusterSession
+    public let observer: any OperationObserver
+    public let options: MigrationOptions
+}

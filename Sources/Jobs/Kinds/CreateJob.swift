@@ -1,0 +1,52 @@
+import ClusterModel
+import ClusterOps
+
+/// `POST /clusters/{id}/create {"replicas":1}`: forms a cluster from the registered, empty nodes.
+public enum CreateJob: JobKind {
+    public struct Params: Codable, Sendable, Equatable {
+        public var replicas: Int
+    }
+
+    public struct Plan: JobPlanContent {
+        public var summary: String
+        public var slotsTotal: Int { 0 }
+        public var create: CreatePlan
+        public var nodes: [String]
+    }
+
+    public static let name = "create"
+    public static let fields: Set<String> = ["replicas"]
+
+    public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
+        Params(replicas: try request.int("replicas", in: 0...16) ?? 1)
+    }
+
+    public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
+        let topology = cluster.topology
+        if topology.summary.slotsAssigned > 0 {
+            throw .impossible("the nodes already serve \(topology.summary.slotsAssigned) slots; create needs empty nodes")
+        }
+        for seed in cluster.seeds {
+            guard let node = topology.nodes.first(where: { $0.address == seed }), node.reachable else {
+                throw .impossible("registered node \(seed) is not reachable")
+            }
+            if let keys = node.keys, keys > 0 { throw .impossible("\(seed) holds \(keys) keys; create needs empty nodes") }
+        }
+        if let stranger = topology.nodes.first(where: { !cluster.seeds.contains($0.address) }) {
+            throw .impossible("\(stranger.address) already belongs to a cluster with the registered nodes; create needs lone nodes")
+        }
+        let plan: CreatePlan
+        do {
+            plan = try CreatePlanner.plan(addresses: cluster.seeds, replicas: params.replicas)
+        } catch {
+            throw .impossible(error.description)
+        }
+        return Plan(summary: "form a cluster of \(plan.masters.count) masters and \(plan.replicas.count) replicas",
+                    create: plan, nodes: cluster.seeds)
+    }
+
+    public static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
+        try ClusterCreator(session: context.session, observer: context.observer).run(plan.create)
+        return .completed
+    }
+}

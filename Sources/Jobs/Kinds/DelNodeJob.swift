@@ -1,0 +1,82 @@
+import ClusterModel
+import ClusterOps
+
+/// `POST /clusters/{id}/del-node {"node"}`: a master that still owns slots is drained to the other masters first,
+/// its replicas move to other masters, every node forgets it, and it is reset.
+public enum DelNodeJob: JobKind {
+    public struct Params: Codable, Sendable, Equatable {
+        public var node: String
+        public var replace: Bool
+    }
+
+    public struct Reassignment: Sendable, Equatable, Codable {
+        public var replica: String
+        public var replicaAddress: String
+        public var master: String
+        public var masterAddress: String
+    }
+
+    public struct Plan: JobPlanContent {
+        public var summary: String
+        public var slotsTotal: Int
+        public var node: NodeChange
+        public var moves: [PlannedMove]
+        public var reassign: [Reassignment]
+    }
+
+    public static let name = "del-node"
+    public static let fields: Set<String> = ["node", "replace"]
+
+    public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
+        Params(node: try request.nodeReference("node"), replace: try request.bool("replace") ?? false)
+    }
+
+    public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
+        let topology = cluster.topology
+        let node = try NodeReference.resolve(params.node, in: topology)
+        let otherMasters = topology.masters.filter { $0.id != node.id && !$0.flags.contains("fail") }
+        var moves: [SlotMove] = []
+        var reassign: [Reassignment] = []
+        if node.isMaster {
+            guard !otherMasters.isEmpty else { throw .impossible("\(node.address) is the last master; it cannot be removed") }
+            if !node.slots.isEmpty {
+                let owning = otherMasters.filter { !$0.slots.isEmpty }
+                let receivers = (owning.isEmpty ? otherMasters : owning).map { MasterSlots(id: $0.id, address: $0.address, slots: $0.slots) }
+                do {
+                    moves = try DrainPlanner.plan(drain: MasterSlots(id: node.id, address: node.address, slots: node.slots), to: receivers)
+                } catch {
+                    throw .impossible(error.description)
+                }
+            }
+            var replicaCounts = Dictionary(uniqueKeysWithValues: otherMasters.map { ($0.id, $0.replicas.count) })
+            for replicaId in node.replicas {
+                guard let replica = topology.node(id: replicaId) else { continue }
+                let master = otherMasters.min { (replicaCounts[$0.id] ?? 0, $0.address) < (replicaCounts[$1.id] ?? 0, $1.address) }!
+                replicaCounts[master.id, default: 0] += 1
+                reassign.append(Reassignment(replica: replicaId, replicaAddress: replica.address,
+                                             master: master.id, masterAddress: master.address))
+            }
+        }
+        let change = NodeChange(id: node.id, address: node.address, role: node.role, masterId: node.masterId,
+                                masterAddress: node.masterId.flatMap { topology.node(id: $0)?.address })
+        let planned = PlannedMove.list(moves, topology)
+        let summary = moves.isEmpty ? "remove \(node.role) \(node.address)"
+            : "drain \(node.slotCount) slots from \(node.address) to \(Set(moves.map(\.to)).count) masters, then remove it"
+        return Plan(summary: summary, slotsTotal: planned.reduce(0) { $0 + $1.count }, node: change, moves: planned,
+                    reassign: reassign)
+    }
+
+    public static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
+        guard let nodeId = plan.node.id else { throw .failed("del-node plan without a node id") }
+        if try SlotMoving.run(plan.moves, in: context) == .stopped { return .stopped }
+        context.observer.step("removing \(plan.node.address)")
+        let (topology, _) = context.session.topology()
+        let others = topology.nodes.filter { $0.id != nodeId && $0.reachable }.map(\.address)
+        let reassign = Dictionary(plan.reassign.map { ($0.replicaAddress, $0.master) }, uniquingKeysWith: { first, _ in first })
+        try NodeRemover(session: context.session, observer: context.observer)
+            .run(nodeId: nodeId, address: plan.node.address, others: others, reassign: reassign)
+        return .completed
+    }
+
+    public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions(replace: params.replace) }
+}

@@ -1,0 +1,77 @@
+import ClusterModel
+import ClusterOps
+
+/// `POST /clusters/{id}/rebalance`: moves slots until every master holds its weighted share, within a threshold,
+/// planned as redis-cli plans it.
+public enum RebalanceJob: JobKind {
+    public struct Params: Codable, Sendable, Equatable {
+        public var weights: [String: Double]
+        public var thresholdPercent: Double
+        public var useEmptyMasters: Bool
+        public var replace: Bool
+    }
+
+    public static let name = "rebalance"
+    public static let fields: Set<String> = ["weights", "threshold_percent", "use_empty_masters", "replace"]
+
+    public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
+        let threshold = try request.number("threshold_percent") ?? 2
+        guard threshold.isFinite, (0...100).contains(threshold) else {
+            throw RequestFieldError("field 'threshold_percent' must be 0 to 100")
+        }
+        return Params(weights: try weights(request.raw("weights")), thresholdPercent: threshold,
+                      useEmptyMasters: try request.bool("use_empty_masters") ?? false,
+                      replace: try request.bool("replace") ?? false)
+    }
+
+    static func weights(_ value: JSONValue?) throws(RequestFieldError) -> [String: Double] {
+        switch value {
+        case nil, .null?: return [:]
+        case .object(let fields)?:
+            var result: [String: Double] = [:]
+            for (node, weight) in fields {
+                let number: Double
+                switch weight {
+                case .int(let value): number = Double(value)
+                case .double(let value): number = value
+                default: throw RequestFieldError("weight of '\(node)' must be a number")
+                }
+                guard number.isFinite, number >= 0, number <= 1_000_000 else {
+                    throw RequestFieldError("weight of '\(node)' must be 0 to 1000000")
+                }
+                result[node] = number
+            }
+            return result
+        default: throw RequestFieldError("field 'weights' must be an object of node: weight")
+        }
+    }
+
+    public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> SlotMovesPlan {
+        let topology = cluster.topology
+        var byId: [String: Double] = [:]
+        for (reference, weight) in params.weights {
+            let node = try NodeReference.resolve(reference, in: topology)
+            guard node.isMaster else { throw .impossible("weight given for \(reference), which is a replica") }
+            byId[node.id] = weight
+        }
+        let masters = topology.masters.map { MasterSlots(id: $0.id, address: $0.address, slots: $0.slots) }
+        let moves: [SlotMove]
+        do {
+            moves = try RebalancePlanner.plan(masters: masters, weights: byId, thresholdPercent: params.thresholdPercent,
+                                              useEmptyMasters: params.useEmptyMasters)
+        } catch {
+            throw .impossible(error.description)
+        }
+        let planned = PlannedMove.list(moves, topology)
+        let total = planned.reduce(0) { $0 + $1.count }
+        return SlotMovesPlan(summary: moves.isEmpty ? "already balanced within \(params.thresholdPercent)%"
+                                 : "move \(total) slots to balance \(masters.count) masters",
+                             moves: planned)
+    }
+
+    public static func execute(_ plan: SlotMovesPlan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
+        try SlotMoving.run(plan.moves, in: context)
+    }
+
+    public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions(replace: params.replace) }
+}

@@ -1,0 +1,121 @@
+import ClusterModel
+import RESP
+
+/// A JSON object request body, read field by field so every mistake is an error naming the field. Unknown fields
+/// are refused up front: a typo must not silently fall back to a default.
+public struct RequestFields: Sendable {
+    private let fields: [String: JSONValue]
+
+    public init(_ fields: [String: JSONValue], allowed: Set<String>) throws(RequestFieldError) {
+        if let unknown = fields.keys.filter({ !allowed.contains($0) }).sorted().first {
+            throw RequestFieldError("unknown field '\(unknown)'; allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+        self.fields = fields
+    }
+
+    public func has(_ name: String) -> Bool {
+        if let value = fields[name], value != .null { return true }
+        return false
+    }
+
+    public func raw(_ name: String) -> JSONValue? { fields[name] }
+
+    public func string(_ name: String) throws(RequestFieldError) -> String? {
+        switch fields[name] {
+        case nil, .null?: return nil
+        case .string(let value)?: return value
+        case let other?: throw RequestFieldError("field '\(name)' must be a string, not \(other.typeName)")
+        }
+    }
+
+    public func requiredString(_ name: String) throws(RequestFieldError) -> String {
+        guard let value = try string(name) else { throw RequestFieldError("field '\(name)' is required") }
+        return value
+    }
+
+    public func int(_ name: String) throws(RequestFieldError) -> Int? {
+        switch fields[name] {
+        case nil, .null?: return nil
+        case .int(let value)?:
+            guard let int = Int(exactly: value) else { throw RequestFieldError("field '\(name)' is out of range") }
+            return int
+        case .double(let value)? where value.rounded() == value && abs(value) < 1e15: return Int(value)
+        case let other?: throw RequestFieldError("field '\(name)' must be an integer, not \(other.typeName)")
+        }
+    }
+
+    public func int(_ name: String, in range: ClosedRange<Int>) throws(RequestFieldError) -> Int? {
+        guard let value = try int(name) else { return nil }
+        guard range.contains(value) else {
+            throw RequestFieldError("field '\(name)' must be \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+
+    public func number(_ name: String) throws(RequestFieldError) -> Double? {
+        switch fields[name] {
+        case nil, .null?: return nil
+        case .int(let value)?: return Double(value)
+        case .double(let value)?: return value
+        case let other?: throw RequestFieldError("field '\(name)' must be a number, not \(other.typeName)")
+        }
+    }
+
+    public func bool(_ name: String) throws(RequestFieldError) -> Bool? {
+        switch fields[name] {
+        case nil, .null?: return nil
+        case .bool(let value)?: return value
+        case let other?: throw RequestFieldError("field '\(name)' must be a boolean, not \(other.typeName)")
+        }
+    }
+
+    public func stringArray(_ name: String) throws(RequestFieldError) -> [String]? {
+        switch fields[name] {
+        case nil, .null?: return nil
+        case .array(let items)?:
+            var result: [String] = []
+            for item in items {
+                guard case .string(let text) = item else { throw RequestFieldError("field '\(name)' must be an array of strings") }
+                result.append(text)
+            }
+            return result
+        case let other?: throw RequestFieldError("field '\(name)' must be an array of strings, not \(other.typeName)")
+        }
+    }
+
+    /// A node reference (40-hex id or host:port) as given; resolved against the topology when planning.
+    public func nodeReference(_ name: String) throws(RequestFieldError) -> String {
+        let text = try requiredString(name)
+        guard !text.isEmpty, text.utf8.count <= 300 else { throw RequestFieldError("field '\(name)' must name a node (id or host:port)") }
+        return text
+    }
+
+    /// host:port, normalised (IPv6 bracketed).
+    public func endpoint(_ name: String) throws(RequestFieldError) -> String {
+        let text = try requiredString(name)
+        guard let endpoint = RedisEndpoint(text) else { throw RequestFieldError("field '\(name)' must be host:port, not '\(text)'") }
+        return endpoint.description
+    }
+
+    /// `[[first, last], ...]`, validated and normalised.
+    public func slotRanges(_ name: String) throws(RequestFieldError) -> SlotSet? {
+        guard let value = fields[name], value != .null else { return nil }
+        guard case .array(let items) = value, !items.isEmpty else {
+            throw RequestFieldError("field '\(name)' must be a non-empty array of [first, last] pairs")
+        }
+        var pairs: [[Int]] = []
+        for item in items {
+            guard case .array(let bounds) = item, bounds.count == 2,
+                  case .int(let first) = bounds[0], case .int(let last) = bounds[1],
+                  let a = Int(exactly: first), let b = Int(exactly: last) else {
+                throw RequestFieldError("field '\(name)' must hold [first, last] pairs of integers")
+            }
+            pairs.append([a, b])
+        }
+        do {
+            return try SlotSet.validated(pairs)
+        } catch {
+            throw RequestFieldError("field '\(name)': \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import ClusterModel
+import ClusterOps
+import Jobs
+import Store
+
+/// The job use cases: submit a job of any registered kind, read the audit trail, cancel, and watch a job change.
+public final class JobService: Sendable {
+    let store: Store
+    let settings: ConnectionSettings
+
+    public init(store: Store, settings: ConnectionSettings) {
+        self.store = store
+        self.settings = settings
+    }
+
+    /// Validates a request for `kind` on a registered cluster and queues it, or (with `dry_run`) answers its plan.
+    /// When nothing else of the cluster is queued or running, the request is planned against the live topology
+    /// now, so impossibilities are answered at once; the plan the job carries out is fixed when it starts.
+    public func submit(kind name: String, clusterId: String, body: [String: JSONValue], actor: String) throws -> Submission {
+        guard let kind = JobKinds.named(name) else { throw ServiceError.notFound("no job kind '\(name)'") }
+        return try ServiceError.wrap { try submit(kind, clusterId: clusterId, body: body, actor: actor) }
+    }
+
+    private func submit<K: JobKind>(_ kind: K.Type, clusterId: String, body: [String: JSONValue], actor: String) throws -> Submission {
+        let cluster = try ClusterService.record(clusterId, in: store)
+        let request = try RequestFields(body, allowed: K.fields.union(["dry_run"]))
+        let dryRun = try request.bool("dry_run") ?? false
+        let params = try K.parse(request)
+        let idle = try store.activeJob(clusterId: cluster.id) == nil
+        if dryRun || idle {
+            // Behind another job the cluster will have changed by the time this one runs (a reshard queued after an
+            // add-node names a node that does not exist yet): then it is only planned when it starts.
+            let topology = TopologyReader(access: settings.access(for: cluster)).read()
+            let plan = try K.plan(params, on: PlanningInput(topology: topology, seeds: cluster.seeds))
+            if dryRun {
+                return .dryRun(DryRun(type: K.name, params: try JSONText.string(params), plan: try JSONText.string(plan)))
+            }
+        }
+        return .queued(try store.insertJob(clusterId: cluster.id, type: K.name, params: try JSONText.string(params), actor: actor))
+    }
+
+    public func job(_ id: Int64) throws -> JobRecord {
+        try ServiceError.wrap {
+            guard let job = try store.job(id) else { throw ServiceError.notFound("no job '\(id)'") }
+            return job
+        }
+    }
+
+    public func jobs(_ filter: JobFilter) throws -> [JobRecord] {
+        try ServiceError.wrap { try store.jobs(filter) }
+    }
+
+    public func events(jobId: Int64, after: Int64 = 0) throws -> [JobEvent] {
+        try ServiceError.wrap { try store.events(jobId: jobId, after: after) }
+    }
+
+    /// A queued job is cancelled at once; a running one stops at its next safe point. A job that already ended is a
+    /// conflict.
+    public func cancel(jobId: Int64) throws -> JobRecord {
+        try ServiceError.wrap {
+            let job = try job(jobId)
+            guard !job.status.isFinished else { throw ServiceError.conflict("job \(job.id) already ended (\(job.status.rawValue))") }
+            guard let updated = try store.requestCancel(jobId: job.id) else { throw ServiceError.notFound("no job '\(jobId)'") }
+            if updated.status.isFinished && updated.status != .cancelled {
+                throw ServiceError.conflict("job \(job.id) already ended (\(updated.status.rawValue))")
+            }
+            return updated
+        }
+    }
+
+    /// Calls `handler` with every change of the job from now on (on the writing thread: hand work off quickly).
+    public func watch(jobId: Int64, _ handler: @escaping @Sendable (JobChange) -> Void) -> JobChangeHub.Subscription {
+        store.changes.subscribe(jobId: jobId, handler)
+    }
+
+    public func unwatch(_ subscription: JobChangeHub.Subscription) {
+        store.changes.unsubscribe(subscription)
+    }
+
+    public var kindNames: [String] { JobKinds.names }
+}
