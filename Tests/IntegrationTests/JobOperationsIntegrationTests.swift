@@ -100,6 +100,10 @@ struct JobOperationsIntegrationTests {
                          mentioning: "\(masters[master0]?.count ?? -1)")
         try expectStatus(422, "/clusters/val/reshard", #"{"to":"\#(master1)","slots":10,"from":["\#(replicaId)"]}"#)
         try expectStatus(422, "/clusters/val/failover", #"{"replica":"\#(master1)"}"#)
+        // Ranges the target already owns: nothing to move, named in the answer.
+        let ownedSlot = masters[master0]?.min() ?? 0
+        try expectStatus(422, "/clusters/val/reshard", #"{"to":"\#(master0)","slot_ranges":[[\#(ownedSlot),\#(ownedSlot)]]}"#,
+                         mentioning: "already owns slots \(ownedSlot)")
         try expectStatus(422, "/clusters/val/del-node", #"{"node":"127.0.0.1:1"}"#)
         try expectStatus(422, "/clusters/val/add-node", #"{"address":"\#(cluster.nodes[1].address)"}"#)
 

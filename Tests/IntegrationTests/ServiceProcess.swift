@@ -17,13 +17,21 @@ final class ServiceProcess: @unchecked Sendable {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/redis-cluster-manager")
     }
 
-    init(databasePath: String) throws {
+    /// `fileSizeLimit` (bytes) runs the service under RLIMIT_FSIZE, as a full disk would stop its writes.
+    init(databasePath: String, fileSizeLimit: Int? = nil) throws {
         self.databasePath = databasePath
         port = UInt16(PortAllocator.redisPort())
         logPath = databasePath + ".\(port).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        process.executableURL = ServiceProcess.binary
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", databasePath]
+        let arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", databasePath]
+        if let fileSizeLimit {
+            // prlimit sets the limit and execs the service, so the child process is the service itself.
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+            process.arguments = ["--fsize=\(fileSizeLimit)", "--", ServiceProcess.binary.path] + arguments
+        } else {
+            process.executableURL = ServiceProcess.binary
+            process.arguments = arguments
+        }
         process.standardOutput = FileHandle(forWritingAtPath: logPath)
         process.standardError = FileHandle(forWritingAtPath: logPath)
         try process.run()
@@ -48,6 +56,8 @@ final class ServiceProcess: @unchecked Sendable {
         process.waitUntilExit()
         return process.terminationStatus
     }
+
+    var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
     deinit { kill9() }
 }

@@ -12,11 +12,12 @@ final class TestService: @unchecked Sendable {
     let client: HTTPTestClient
     let databasePath: String
 
-    init(databasePath: String? = nil, heartbeat: Double = 15) throws {
+    /// `startWorker: false` leaves queued jobs queued, so a test can move them through the store itself.
+    init(databasePath: String? = nil, heartbeat: Double = 15, startWorker: Bool = true) throws {
         self.databasePath = databasePath ?? FileManager.default.temporaryDirectory.appendingPathComponent("rcm-\(UUID().uuidString).sqlite").path
         store = try Store(path: self.databasePath)
         worker = JobWorker(store: store, log: { _ in })
-        worker.start()
+        if startWorker { worker.start() }
         let api = APIService(store: store, heartbeat: heartbeat, log: { _ in })
         var configuration = HTTPServerConfiguration()
         configuration.port = 0

@@ -1,0 +1,93 @@
+import Foundation
+import SQLite
+import Store
+import Testing
+
+/// Job records never contradict what happened: a job answered as cancelled never runs, and a store that cannot
+/// be written answers 503 and loses nothing it had recorded.
+@Suite(.serialized)
+struct JobGuardIntegrationTests {
+    /// Submit-then-cancel at once, many times, against a real node and the real worker: whenever the API answered
+    /// `cancelled`, the job never started and its command never reached the node.
+    @Test func aJobAnsweredCancelledNeverRuns() throws {
+        let cluster = try TestCluster(nodes: 1)
+        defer { cluster.stop() }
+        let node = cluster.nodes[0]
+        let service = try TestService()
+        defer { service.stop() }
+        let client = service.client
+        #expect(try client.post("/clusters", #"{"id":"race","seeds":["\#(node.address)"]}"#).status == 201)
+
+        var answeredCancelled = 0
+        for attempt in 0..<40 {
+            let timeout = 3000 + attempt
+            let id = try client.submit("race", "set-timeout", #"{"node_timeout_ms":\#(timeout)}"#)
+            let cancel = try client.post("/jobs/\(id)/cancel")
+            let job = try client.waitForJob(id, timeout: 30)
+            switch cancel.status {
+            case 200:
+                answeredCancelled += 1
+                #expect(cancel.object["status"] as? String == "cancelled")
+                #expect(job["status"] as? String == "cancelled", "job \(id) was answered cancelled, then \(job)")
+                #expect(job["started_at"] is NSNull, "job \(id) was answered cancelled but started")
+                let events = try client.get("/jobs/\(id)/events").object["items"] as? [[String: Any]] ?? []
+                #expect(!events.contains { ($0["message"] as? String ?? "").hasPrefix("started") })
+                let current = try node.cli(["CONFIG", "GET", "cluster-node-timeout"])
+                #expect(!current.contains("\(timeout)"), "job \(id) was answered cancelled, yet the node got its timeout")
+            case 202:
+                #expect(["succeeded", "cancelled"].contains(job["status"] as? String ?? ""), "\(job)")
+            case 409:
+                #expect(job["status"] as? String == "succeeded", "\(job)")
+            default:
+                Issue.record("cancel answered \(cancel.status): \(cancel.text)")
+            }
+        }
+        // The race is real: some cancels land while queued (the wait is in the worker's planning read).
+        #expect(answeredCancelled > 0)
+    }
+
+    /// Under a file-size limit the store's writes fail part way: the API answers 503 problem+json (never 500),
+    /// reads and health go on, and after a restart without the limit every record answered 201 is there, the
+    /// refused ones are not, and the database is intact.
+    @Test func aFullStoreAnswers503AndLosesNothing() throws {
+        let cluster = try TestCluster(nodes: 1)
+        defer { cluster.stop() }
+        let node = cluster.nodes[0]
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-full-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+
+        // The schema first, without a limit; then a limit a little above the file the schema made.
+        let first = try ServiceProcess(databasePath: path)
+        #expect(first.terminate() == 0)
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        let limited = try ServiceProcess(databasePath: path, fileSizeLimit: max(size, 64 * 1024) + 16 * 1024)
+        let client = limited.client
+
+        var registered: [String] = []
+        var refused = 0
+        for index in 0..<200 where refused < 3 {
+            let response = try client.post("/clusters", #"{"id":"c\#(index)","seeds":["\#(node.address)"]}"#)
+            switch response.status {
+            case 201: registered.append("c\(index)")
+            case 503:
+                refused += 1
+                #expect(response.headers["content-type"] == "application/problem+json")
+                #expect(response.headers["retry-after"] != nil)
+                #expect((response.object["detail"] as? String ?? "").contains("unavailable"), "\(response.text)")
+            default: Issue.record("registration answered \(response.status): \(response.text)")
+            }
+        }
+        #expect(refused > 0, "the limit never stopped a write; log:\n\(limited.log)")
+        #expect(try client.get("/healthz").status == 200)
+        let job = try client.post("/clusters/\(registered.first ?? "c0")/set-timeout", #"{"node_timeout_ms":4000}"#)
+        #expect([202, 503].contains(job.status), "\(job.status) \(job.text)")
+        #expect(limited.terminate() == 0)
+
+        let restarted = try ServiceProcess(databasePath: path)
+        let listed = (try restarted.client.get("/clusters").object["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+        #expect(Set(listed) == Set(registered))
+        #expect(restarted.terminate() == 0)
+        let check = try Database(path: path).read { db in try db.query("PRAGMA integrity_check").first?[0].string }
+        #expect(check == "ok")
+    }
+}
