@@ -39,7 +39,7 @@ struct JobExecutor {
             let (topology, _) = session.topology()
             // Re-planned from the live state: a resumed fix must not redo what it already did.
             let fix = FixPlan.make(from: topology)
-            try SlotFixer(session: session, options: options, observer: reporter).run(fix, topology: topology)
+            try SlotFixer(session: session, options: options, observer: reporter).run(fix, topology: topology, acceptDataLoss: false)
             reporter.step("waiting for convergence")
             try session.waitForConvergence(timeout: 60)
         case .failover(_, let mode):
