@@ -19,19 +19,24 @@ public struct ClusterCreator {
             let me = try session.view(master.address).myself
             let missing = master.slots.subtracting(me.slots)
             if !missing.isEmpty {
-                try session.call(master.address, ["CLUSTER", "ADDSLOTSRANGE"] + missing.ranges.flatMap { ["\($0.lowerBound)", "\($0.upperBound)"] })
+                try session.addSlots(master.address, missing)
                 observer.event("assigned slots \(missing) to \(master.address)", node: master.address)
             }
             if me.configEpoch == 0 {
-                // Distinct epochs up front, so the masters never start with a collision to resolve.
-                _ = try? session.call(master.address, ["CLUSTER", "SET-CONFIG-EPOCH", "\(index + 1)"])
+                // Distinct epochs up front, so the masters never start with a collision to resolve. A node that
+                // already met others refuses; Redis then resolves the collision itself, so that is only noted.
+                do {
+                    try session.setConfigEpoch(master.address, index + 1)
+                } catch .redis(_, .server(_, let message)) {
+                    observer.event("config epoch not set (\(message)); the cluster will resolve epochs itself", node: master.address)
+                }
             }
         }
 
         observer.step("joining nodes")
         let first = try session.meetAddress(all[0])
         for address in all.dropFirst() {
-            try session.call(address, ["CLUSTER", "MEET", first.ip, first.port])
+            try session.meet(address, first)
         }
         observer.event("sent CLUSTER MEET \(all[0]) to \(all.count - 1) nodes", node: all[0])
         var ids: [String: String] = [:]
@@ -52,7 +57,7 @@ public struct ClusterCreator {
             }
             let me = try session.view(replica.address).myself
             if me.masterId != masterId {
-                try session.call(replica.address, ["CLUSTER", "REPLICATE", masterId])
+                try session.replicate(replica.address, masterId: masterId)
                 observer.event("\(replica.address) now replicates \(replica.masterAddress)", node: replica.address)
             }
         }

@@ -1,3 +1,4 @@
+import ClusterModel
 import RESP
 
 /// What went wrong talking to a cluster, phrased for an operator.
@@ -10,6 +11,8 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
     /// Keys that exist on both sides of a slot move with different values, and the request did not say replace.
     case busyKeys(slot: Int, keys: [String])
     case notConverged(String)
+    /// Slots whose master and every replica are down (`nodes`: their addresses); fixing them loses their keys.
+    case shardDown(slots: SlotSet, nodes: [String])
     /// The request cannot be carried out against the cluster as it is (unknown node, last master, ...).
     case impossible(String)
     case failed(String)
@@ -23,6 +26,11 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
         case .busyKeys(let slot, let keys):
             return "slot \(slot): keys exist on both nodes with different values: \(keys.joined(separator: ", ")) (pass \"replace\": true to overwrite)"
         case .notConverged(let reason): return "cluster did not converge: \(reason)"
+        case .shardDown(let slots, let nodes):
+            return "slots \(slots) (\(slots.count) slots) have no live node: \(nodes.joined(separator: ", ")) "
+                + "\(nodes.count == 1 ? "is" : "are") down with their keys. Bring one of these nodes back, or send "
+                + "\"accept_data_loss\": true to cover these slots with empty ones on the live masters (their keys are "
+                + "lost), which is what redis-cli --cluster fix does without asking"
         case .impossible(let reason): return reason
         case .failed(let reason): return reason
         }
@@ -37,6 +45,7 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
         case .redis: "redis_error"
         case .busyKeys: "busy_keys"
         case .notConverged: "not_converged"
+        case .shardDown: "shard_down"
         case .impossible: "impossible"
         case .failed: "failed"
         }

@@ -3,36 +3,48 @@ import Foundation
 
 extension ClusterSession {
     /// Polls until the cluster has converged (see `Convergence`), or throws `.notConverged` with the last reason.
-    /// Bounded by `timeout`; stops early with `.failed("cancelled")` never: waiting is itself a safe point, so the
-    /// caller checks for cancellation between steps.
+    /// Waiting is itself a safe point: the caller checks for cancellation between steps.
     @discardableResult
     public func waitForConvergence(expectedMembers: Set<String>? = nil, seeds: [String]? = nil, timeout: Double = 60)
         throws(ClusterOpsError) -> ClusterTopology {
-        let deadline = Date().addingTimeInterval(timeout)
         var reason = "not checked"
-        repeat {
+        let converged = try poll(timeout: timeout) { () throws(ClusterOpsError) -> ClusterTopology? in
             let (topology, observations) = self.topology(seeds: seeds)
             guard let problem = Convergence.problem(observations, expectedMembers: expectedMembers) else { return topology }
             reason = problem
-            Thread.sleep(forTimeInterval: 0.1)
-        } while Date() < deadline
-        throw .notConverged("after \(Int(timeout))s: \(reason)")
+            return nil
+        }
+        guard let converged else { throw .notConverged("after \(Int(timeout))s: \(reason)") }
+        return converged
     }
 
-    /// Polls `condition` every 100 ms until it holds or `timeout` passes.
+    /// Polls `condition` until it holds or `timeout` passes.
     public func waitUntil(_ description: String, timeout: Double = 30, _ condition: () throws(ClusterOpsError) -> Bool)
         throws(ClusterOpsError) {
+        let held = try poll(timeout: timeout) { () throws(ClusterOpsError) -> Bool? in try condition() ? true : nil }
+        if held == nil {
+            throw .notConverged("timed out after \(Int(timeout))s waiting until \(description)")
+        }
+    }
+
+    /// The one place that polls a cluster: `attempt` until it gives a value, starting at 50 ms between tries and
+    /// backing off to 1 s (gossip settles in tens of milliseconds, failure detection in seconds), never sleeping
+    /// past the deadline. Nodes only tell their state when asked, so there is nothing to be woken by.
+    private func poll<Value>(timeout: Double, _ attempt: () throws(ClusterOpsError) -> Value?) throws(ClusterOpsError) -> Value? {
         let deadline = Date().addingTimeInterval(timeout)
-        repeat {
-            if try condition() { return }
-            Thread.sleep(forTimeInterval: 0.1)
-        } while Date() < deadline
-        throw .notConverged("timed out after \(Int(timeout))s waiting until \(description)")
+        var interval = 0.05
+        while true {
+            if let value = try attempt() { return value }
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { return nil }
+            Thread.sleep(forTimeInterval: min(interval, remaining))
+            interval = min(interval * 1.5, 1)
+        }
     }
 
     /// The node's own line of CLUSTER NODES, and the whole view.
     public func view(_ address: String) throws(ClusterOpsError) -> (myself: ClusterNodeEntry, nodes: [ClusterNodeEntry]) {
-        let text = try call(address, ["CLUSTER", "NODES"]).string ?? ""
+        let text = try call(address, ["CLUSTER", "NODES"], idempotent: true).string ?? ""
         let nodes: [ClusterNodeEntry]
         do {
             nodes = try ClusterNodesParser.parse(text)

@@ -2,46 +2,51 @@ import ClusterModel
 import Foundation
 import RESP
 
-/// A job's connections to one cluster. Not Sendable: a session belongs to the one thread running the job,
-/// and so do the connections it caches.
+/// A job's connections to one cluster, checked out of the cluster's pool and given back by `close()`. Not
+/// Sendable: a session belongs to the one thread running the job, and so do the connections it holds.
+///
+/// Nothing is sent twice unless it is safe: `call` and `pipeline` retry a broken connection only for commands
+/// the caller declares idempotent, and commands that change cluster state go through `change`, which re-reads
+/// the node after a lost reply instead of resending blindly.
 public final class ClusterSession {
     public let access: ClusterAccess
-    private var connections: [String: RedisConnection] = [:]
+    let lease: ConnectionLease
 
     public init(access: ClusterAccess) {
         self.access = access
+        self.lease = ConnectionLease(access: access)
     }
 
     deinit { close() }
 
+    /// Returns the session's connections to the pool. The session stays usable and checks out again if needed.
     public func close() {
-        connections.values.forEach { $0.close() }
-        connections.removeAll()
+        lease.release()
     }
 
-    /// A cached connection to `address`, reopened if the last one broke.
+    /// The session's connection to `address`, reopened if the last one broke.
     public func connection(_ address: String) throws(ClusterOpsError) -> RedisConnection {
-        if let cached = connections[address], !cached.isClosed { return cached }
         guard let endpoint = RedisEndpoint(address) else {
             throw .redis(endpoint: address, .connectFailed(endpoint: address, reason: "not host:port"))
         }
         do {
-            let connection = try access.connect(endpoint)
-            connections[address] = connection
-            return connection
+            return try lease.connection(endpoint)
         } catch {
             throw .redis(endpoint: address, error)
         }
     }
 
-    /// One command; a connection that broke is reopened once, for idempotent commands only.
+    /// One command. A broken connection (closed, I/O error, timeout, garbled reply) is reopened and the command
+    /// sent again once only when `idempotent` says that repeating it cannot do harm (reads, SETSLOT ... NODE /
+    /// STABLE / IMPORTING / MIGRATING, MIGRATE of keys a later read checks). Anything else that changes the
+    /// cluster belongs in `change`.
     @discardableResult
-    public func call(_ address: String, _ arguments: [String], idempotent: Bool = true) throws(ClusterOpsError) -> RESPValue {
+    public func call(_ address: String, _ arguments: [String], idempotent: Bool = false) throws(ClusterOpsError) -> RESPValue {
         try call(address, bytes: arguments.map { Array($0.utf8) }, idempotent: idempotent)
     }
 
     @discardableResult
-    public func call(_ address: String, bytes arguments: [[UInt8]], idempotent: Bool = true,
+    public func call(_ address: String, bytes arguments: [[UInt8]], idempotent: Bool = false,
                      readTimeout: Double? = nil) throws(ClusterOpsError) -> RESPValue {
         var attempts = idempotent ? 2 : 1
         while true {
@@ -53,33 +58,35 @@ public final class ClusterSession {
             do {
                 return try connection.command(bytes: arguments)
             } catch {
-                switch error {
-                case .connectionClosed, .io, .timeout, .protocolError:
-                    connections[address] = nil
-                    if attempts > 0 { continue }
-                default: break
-                }
+                if error.isLostReply && attempts > 0 { continue }
                 throw .redis(endpoint: address, error)
             }
         }
     }
 
-    /// Many commands to one node in one round trip; per-command results, I/O failure thrown.
-    public func pipeline(_ address: String, _ commands: [[String]]) throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
+    /// Many commands to one node in one round trip; per-command results, I/O failure thrown. Resent once after a
+    /// broken connection only when every command in it is `idempotent`.
+    public func pipeline(_ address: String, _ commands: [[String]], idempotent: Bool = false)
+        throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
         guard !commands.isEmpty else { return [] }
-        let connection = try connection(address)
-        do {
-            return try connection.pipeline(commands.map { $0.map { Array($0.utf8) } })
-        } catch {
-            connections[address] = nil
-            throw .redis(endpoint: address, error)
+        var attempts = idempotent ? 2 : 1
+        while true {
+            attempts -= 1
+            let connection = try connection(address)
+            do {
+                return try connection.pipeline(commands.map { $0.map { Array($0.utf8) } })
+            } catch {
+                if error.isLostReply && attempts > 0 { continue }
+                throw .redis(endpoint: address, error)
+            }
         }
     }
 
     /// Like `pipeline`, but the first error reply is thrown.
-    public func pipelineAll(_ address: String, _ commands: [[String]]) throws(ClusterOpsError) -> [RESPValue] {
+    public func pipelineAll(_ address: String, _ commands: [[String]], idempotent: Bool = false)
+        throws(ClusterOpsError) -> [RESPValue] {
         var values: [RESPValue] = []
-        for result in try pipeline(address, commands) {
+        for result in try pipeline(address, commands, idempotent: idempotent) {
             switch result {
             case .success(let value): values.append(value)
             case .failure(let error): throw .redis(endpoint: address, error)
@@ -88,11 +95,14 @@ public final class ClusterSession {
         return values
     }
 
-    /// Reads the topology starting from `seeds` (default: the cluster's seeds).
+    /// Reads the topology starting from `seeds` (default: the cluster's seeds), over the session's connections.
     public func topology(seeds: [String]? = nil) -> (ClusterTopology, [NodeObservation]) {
         var access = self.access
         if let seeds { access.seeds = seeds.compactMap(RedisEndpoint.init) }
-        let observations = TopologyReader(access: access).observe()
+        let observations = TopologyReader(access: access).observe(using: lease)
         return (TopologyBuilder.build(observations), observations)
     }
 }
+
+@available(*, unavailable)
+extension ClusterSession: Sendable {}

@@ -6,15 +6,18 @@ public struct ConnectionSettings: Sendable {
     public var allowRemoteNodes: Bool
     public var connectTimeout: Double
     public var readTimeout: Double
+    /// One pool for the whole service: every copy of these settings, and every access made from them, shares it.
+    public let pool: ConnectionPool
 
     public init(allowRemoteNodes: Bool = false, connectTimeout: Double = 2, readTimeout: Double = 10) {
         self.allowRemoteNodes = allowRemoteNodes
         self.connectTimeout = connectTimeout
         self.readTimeout = readTimeout
+        self.pool = ConnectionPool()
     }
 
     public func access(seeds: [RedisEndpoint], credentials: RedisCredentials?) -> ClusterAccess {
         ClusterAccess(seeds: seeds, credentials: credentials, connectTimeout: connectTimeout, readTimeout: readTimeout,
-                      allowRemoteNodes: allowRemoteNodes)
+                      allowRemoteNodes: allowRemoteNodes, pool: pool)
     }
 }

@@ -22,13 +22,13 @@ public struct NodeJoiner {
             if !view.myself.slots.isEmpty {
                 throw .impossible("\(address) owns slots \(view.myself.slots); only an empty node can be added")
             }
-            let keys = try session.call(address, ["DBSIZE"]).int ?? 0
+            let keys = try session.call(address, ["DBSIZE"], idempotent: true).int ?? 0
             if keys > 0 {
                 throw .impossible("\(address) holds \(keys) keys; only an empty node can be added")
             }
             observer.step("joining the cluster")
             let meet = try session.meetAddress(existing)
-            try session.call(address, ["CLUSTER", "MEET", meet.ip, meet.port])
+            try session.meet(address, meet)
             observer.event("CLUSTER MEET \(existing) sent to \(address)", node: address)
         }
         let everyone = members.union([newId])
@@ -38,7 +38,7 @@ public struct NodeJoiner {
         if let masterId {
             observer.step("attaching as replica")
             if try session.view(address).myself.masterId != masterId {
-                try session.call(address, ["CLUSTER", "REPLICATE", masterId])
+                try session.replicate(address, masterId: masterId)
                 observer.event("\(address) now replicates \(masterId)", node: address)
             }
             try session.waitUntil("every node sees \(address) as a replica of \(masterId)", timeout: 60) { () throws(ClusterOpsError) -> Bool in

@@ -15,20 +15,16 @@ public struct NodeRemover {
     /// to the id of its new master.
     public func run(nodeId: String, address: String, others: [String], reassign: [String: String]) throws(ClusterOpsError) {
         for (replica, master) in reassign.sorted(by: { $0.key < $1.key }) {
-            try session.call(replica, ["CLUSTER", "REPLICATE", master])
+            try session.replicate(replica, masterId: master)
             observer.event("\(replica) now replicates \(master)", node: replica)
         }
         observer.step("forgetting \(address)")
         for other in others {
-            do {
-                try session.call(other, ["CLUSTER", "FORGET", nodeId])
-            } catch .redis(_, .server(_, let message)) where message.contains("Unknown node") {
-                continue  // already forgotten (a resumed job)
-            }
+            try session.forget(other, nodeId: nodeId)
         }
         observer.event("\(others.count) nodes forgot \(nodeId)", node: address)
         do {
-            try session.call(address, ["CLUSTER", "RESET", "HARD"])
+            try session.resetHard(address, formerId: nodeId)
             observer.event("\(address) reset; it can be added to a cluster again", node: address)
         } catch {
             // The node may be down: the cluster has forgotten it, which is what matters.

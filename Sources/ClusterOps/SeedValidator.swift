@@ -8,8 +8,8 @@ public enum SeedValidator {
         var reasons: [String] = []
         for seed in access.seeds {
             do {
-                let connection = try access.connect(seed)
-                defer { connection.close() }
+                let connection = try access.checkout(seed)
+                defer { access.checkin(connection) }
                 _ = try connection.command(["CLUSTER", "INFO"])
                 return seed
             } catch .wrongPass(let message) {

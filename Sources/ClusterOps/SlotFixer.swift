@@ -1,8 +1,10 @@
 import ClusterModel
 import RESP
 
-/// Carries out a FixPlan: finishes or closes open slots, then covers uncovered slots, choosing for each the
-/// master that holds its keys (or, when none does, the master with the fewest slots).
+/// Carries out a FixPlan in the order that lets each step work: uncovered slots are covered first (each by the
+/// master that holds its keys, keyless ones spread over the masters), the cluster is given time to report
+/// cluster_state:ok, and only then are open slots finished or closed, because moving keys needs a cluster that
+/// serves requests. Shards with no live node are refused unless the caller accepts losing their keys.
 public struct SlotFixer {
     let session: ClusterSession
     let options: MigrationOptions
@@ -14,19 +16,46 @@ public struct SlotFixer {
         self.observer = observer
     }
 
-    public func run(_ plan: FixPlan, topology: ClusterTopology) throws(ClusterOpsError) {
+    /// `acceptDataLoss` lets the fix cover the slots of down shards with empty ones; without it a down shard
+    /// fails the fix with `.shardDown` before anything is touched.
+    public func run(_ plan: FixPlan, topology: ClusterTopology, acceptDataLoss: Bool) throws(ClusterOpsError) {
+        let lost = plan.downShards.reduce(SlotSet()) { $0.union($1.slots) }
+        if !plan.downShards.isEmpty && !acceptDataLoss {
+            throw .shardDown(slots: lost, nodes: plan.downShards.flatMap { [$0.masterAddress] + $0.replicaAddresses })
+        }
         let addresses = Dictionary(topology.nodes.map { ($0.id, $0.address) }, uniquingKeysWith: { first, _ in first })
-        let masters = topology.masters.map(\.address)
+        let liveMasters = topology.masters.filter(\.reachable)
         func address(_ id: String) throws(ClusterOpsError) -> String {
             guard let address = addresses[id] else { throw .impossible("node \(id) is not in the cluster") }
             return address
+        }
+
+        let toCover = plan.uncoveredSlots.union(lost)
+        if !toCover.isEmpty {
+            // Decided before anything changes, so a slot whose keys sit on two masters stops the fix untouched.
+            let assignment = try owners(for: toCover, masters: liveMasters)
+            if !plan.downShards.isEmpty {
+                try forgetDeadNodes(plan.downShards, topology: topology)
+            }
+            observer.step("covering \(toCover.count) slots")
+            for (master, slots) in assignment {
+                try session.addSlots(master, slots)
+                // The newest epoch wins slot conflicts: a dead master that comes back with its old claim loses.
+                try session.bumpEpoch(master)
+                let how = slots.intersection(lost).isEmpty ? "" : " (\(slots.intersection(lost).count) of them empty, their keys lost)"
+                observer.event("assigned slots \(slots) to \(master)\(how)", node: master)
+            }
+            observer.step("waiting until every node reports cluster_state:ok")
+            try session.waitUntil("every reachable node reports cluster_state:ok", timeout: 60) { () throws(ClusterOpsError) -> Bool in
+                session.topology().1.allSatisfy { $0.nodes == nil || $0.clusterState == "ok" }
+            }
         }
 
         observer.step("closing open slots")
         let migrator = SlotMigrator(session: session, options: options, observer: observer)
         for migration in plan.continueMigrations {
             _ = try migrator.run(SlotMove(from: migration.from, to: migration.to, slots: SlotSet([migration.slot])),
-                                 addresses: addresses, masters: masters)
+                                 addresses: addresses, masters: liveMasters.map(\.address))
             observer.event("finished moving slot \(migration.slot) to \(try address(migration.to))", node: try address(migration.from))
         }
         for close in plan.closeSlots {
@@ -34,45 +63,66 @@ public struct SlotFixer {
             if let owner = close.owner {
                 try moveKeysBack(slot: close.slot, from: node, to: try address(owner))
             } else if let peer = topology.node(id: close.node)?.migrating?[close.slot], let peerAddress = addresses[peer],
-                      (try session.call(peerAddress, ["CLUSTER", "COUNTKEYSINSLOT", "\(close.slot)"]).int ?? 0) > 0 {
+                      (try session.call(peerAddress, ["CLUSTER", "COUNTKEYSINSLOT", "\(close.slot)"], idempotent: true).int ?? 0) > 0 {
                 throw .failed("slot \(close.slot): \(peerAddress) holds keys of it but is not importing it; resolve it by hand")
             }
-            try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "STABLE"])
+            try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "STABLE"], idempotent: true)
             observer.event("slot \(close.slot) set stable", node: node)
         }
 
-        if !plan.uncoveredSlots.isEmpty {
-            observer.step("covering \(plan.uncoveredSlots.count) slots")
-            try cover(plan.uncoveredSlots, masters: topology.masters)
-        }
         if !plan.unfixable.isEmpty {
             throw .impossible(plan.unfixable.map(\.reason).joined(separator: "; "))
         }
     }
 
-    private func cover(_ slots: SlotSet, masters: [TopologyNode]) throws(ClusterOpsError) {
-        guard !masters.isEmpty else { throw .impossible("no master is left to take slots \(slots)") }
+    /// Which live master takes which slots: a slot with keys goes to the one master holding them; keyless slots
+    /// are split in runs over the masters, fewest slots first. Keys on several masters are refused.
+    private func owners(for slots: SlotSet, masters: [TopologyNode]) throws(ClusterOpsError) -> [(String, SlotSet)] {
+        guard !masters.isEmpty else { throw .impossible("no reachable master is left to take slots \(slots)") }
+        let list = slots.slots
         var holders: [Int: [String]] = [:]
         for master in masters {
-            let counts = try session.pipelineAll(master.address, slots.slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] })
-            for (slot, count) in zip(slots.slots, counts) where (count.int ?? 0) > 0 {
+            let counts = try session.pipelineAll(master.address, list.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
+            for (slot, count) in zip(list, counts) where (count.int ?? 0) > 0 {
                 holders[slot, default: []].append(master.address)
             }
         }
-        if let (slot, nodes) = holders.first(where: { $0.value.count > 1 }) {
-            throw .impossible("slot \(slot) is uncovered and \(nodes.joined(separator: ", ")) all hold keys of it; resolve it by hand")
+        if let slot = holders.keys.sorted().first(where: { holders[$0]!.count > 1 }) {
+            throw .impossible("slot \(slot) is uncovered and \(holders[slot]!.joined(separator: ", ")) all hold keys of it; "
+                + "keep the right copy, delete the others, and run fix again")
         }
-        // Slots without keys go to the master with the fewest slots, as evenly as redis-cli would leave them.
-        let fewest = masters.min { ($0.slotCount, $0.address) < ($1.slotCount, $1.address) }!
         var assignment: [String: [Int]] = [:]
-        for slot in slots.slots {
-            assignment[holders[slot]?.first ?? fewest.address, default: []].append(slot)
+        let keyless = list.filter { holders[$0] == nil }
+        for slot in list where holders[slot] != nil {
+            assignment[holders[slot]![0], default: []].append(slot)
         }
-        for (address, owned) in assignment.sorted(by: { $0.key < $1.key }) {
-            let set = SlotSet(owned)
-            try session.call(address, ["CLUSTER", "ADDSLOTSRANGE"] + set.ranges.flatMap { ["\($0.lowerBound)", "\($0.upperBound)"] })
-            _ = try? session.call(address, ["CLUSTER", "BUMPEPOCH"])
-            observer.event("assigned uncovered slots \(set) to \(address)", node: address)
+        let takers = masters.sorted { ($0.slotCount, $0.address) < ($1.slotCount, $1.address) }
+        var start = 0
+        for (index, taker) in takers.enumerated() {
+            let share = keyless.count / takers.count + (index < keyless.count % takers.count ? 1 : 0)
+            assignment[taker.address, default: []] += keyless[start..<(start + share)]
+            start += share
+        }
+        return assignment.filter { !$0.value.isEmpty }.map { ($0.key, SlotSet($0.value)) }.sorted { $0.0 < $1.0 }
+    }
+
+    /// Every live node forgets the dead masters and their dead replicas, which leaves their slots unassigned
+    /// everywhere, so live masters may claim them. Redis refuses ADDSLOTS for a slot another node owns, dead or
+    /// not; forgetting also stops the dead nodes from counting as failing members.
+    private func forgetDeadNodes(_ shards: [FixPlan.DownShard], topology: ClusterTopology) throws(ClusterOpsError) {
+        observer.step("forgetting the nodes of \(shards.count) down shard(s)")
+        let deadIds = shards.flatMap { shard in
+            [shard.master] + topology.nodes.filter { $0.masterId == shard.master && !$0.reachable }.map(\.id)
+        }
+        // A node keeps a forgotten id off its table for 60 s only: forget everywhere before anyone re-learns it.
+        for node in topology.nodes where node.reachable {
+            for id in deadIds {
+                try session.forget(node.address, nodeId: id)
+            }
+        }
+        for shard in shards {
+            observer.event("every live node forgot \(shard.masterAddress) and its replicas; slots \(shard.slots) are unassigned",
+                           node: shard.masterAddress)
         }
     }
 
@@ -80,8 +130,8 @@ public struct SlotFixer {
     private func moveKeysBack(slot: Int, from node: String, to owner: String) throws(ClusterOpsError) {
         guard let endpoint = RedisEndpoint(owner) else { throw .impossible("bad address \(owner)") }
         for _ in 0..<100_000 {
-            let keys = (try session.call(node, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate)"]).array ?? [])
-                .compactMap(\.bytes)
+            let keys = (try session.call(node, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate)"], idempotent: true)
+                .array ?? []).compactMap(\.bytes)
             if keys.isEmpty { return }
             let migrate = session.migrateCommand(keys, to: endpoint, options: options, replace: options.replace)
             let connection = try session.connection(node)

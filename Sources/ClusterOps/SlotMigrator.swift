@@ -63,21 +63,21 @@ public final class SlotMigrator {
     // MARK: - One batch
 
     private func moveBatch(_ slots: [Int], move: SlotMove, source: String, target: String, masters: [String]) throws(ClusterOpsError) -> Int {
-        let leftovers = try session.pipelineAll(target, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] })
-        _ = try session.pipelineAll(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "IMPORTING", move.from] })
+        let leftovers = try session.pipelineAll(target, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
+        _ = try session.pipelineAll(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "IMPORTING", move.from] }, idempotent: true)
         let replaceSlots: Set<Int>
         do {
             replaceSlots = try checkTargetKeys(zip(slots, leftovers).filter { ($0.1.int ?? 0) > 0 }.map(\.0),
                                                source: source, target: target)
         } catch {
             // Nothing has moved yet: close the batch on the target so no slot is left open.
-            _ = try? session.pipeline(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "STABLE"] })
+            _ = try? session.pipeline(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "STABLE"] }, idempotent: true)
             throw error
         }
         do {
-            _ = try session.pipelineAll(source, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "MIGRATING", move.to] })
+            _ = try session.pipelineAll(source, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "MIGRATING", move.to] }, idempotent: true)
             var moved = 0
-            let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] })
+            let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
             for (slot, count) in zip(slots, counts) where (count.int ?? 0) > 0 {
                 moved += try migrateKeys(slot: slot, source: source, target: target,
                                          replace: options.replace || replaceSlots.contains(slot))
@@ -95,14 +95,14 @@ public final class SlotMigrator {
     /// on both sides stays open for `fix` (or a resumed job) to finish, and an event says so.
     private func close(_ slots: [Int], move: SlotMove, source: String, target: String) {
         for slot in slots {
-            let onSource = (try? session.call(source, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"]).int) ?? nil
-            let onTarget = (try? session.call(target, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"]).int) ?? nil
+            let onSource = (try? session.call(source, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int) ?? nil
+            let onTarget = (try? session.call(target, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int) ?? nil
             if onSource == 0 {
-                _ = try? session.call(target, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", move.to])
-                _ = try? session.call(source, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", move.to])
+                _ = try? session.call(target, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", move.to], idempotent: true)
+                _ = try? session.call(source, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", move.to], idempotent: true)
             } else if onTarget == 0 {
-                _ = try? session.call(target, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"])
-                _ = try? session.call(source, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"])
+                _ = try? session.call(target, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"], idempotent: true)
+                _ = try? session.call(source, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"], idempotent: true)
             } else {
                 observer.event("slot \(slot) left open (keys on both \(source) and \(target)); run fix to finish it", node: source)
             }
@@ -112,8 +112,8 @@ public final class SlotMigrator {
     /// SETSLOT NODE on the target first (it takes ownership and bumps its epoch), then the source, then the rest.
     private func finalize(_ slots: [Int], move: SlotMove, source: String, target: String, masters: [String]) throws(ClusterOpsError) {
         let commands = slots.map { ["CLUSTER", "SETSLOT", "\($0)", "NODE", move.to] }
-        _ = try session.pipelineAll(target, commands)
-        var refused = unfinalized(try session.pipeline(source, commands), slots)
+        _ = try session.pipelineAll(target, commands, idempotent: true)
+        var refused = unfinalized(try session.pipeline(source, commands, idempotent: true), slots)
         if !refused.isEmpty {
             // A master that gossip has already relieved of its last slots turns itself into the target's replica
             // (Redis 7, cluster-allow-replica-migration) and refuses SETSLOT: for it the hand-over is done.
@@ -126,7 +126,7 @@ public final class SlotMigrator {
                 _ = try migrateKeys(slot: slot, source: source, target: target, replace: options.replace)
             }
             let retry = refused.map { ["CLUSTER", "SETSLOT", "\($0)", "NODE", move.to] }
-            for (slot, result) in zip(refused, try session.pipeline(source, retry)) {
+            for (slot, result) in zip(refused, try session.pipeline(source, retry, idempotent: true)) {
                 if case .failure(let error) = result {
                     throw .failed("slot \(slot): \(source) refuses to hand it to \(target): \(error)")
                 }
@@ -134,7 +134,7 @@ public final class SlotMigrator {
         }
         for master in masters where master != source && master != target {
             do {
-                for (slot, result) in zip(slots, try session.pipeline(master, commands)) {
+                for (slot, result) in zip(slots, try session.pipeline(master, commands, idempotent: true)) {
                     if case .failure(let error) = result {
                         observer.event("SETSLOT \(slot) NODE on \(master) failed (\(error)); gossip will propagate it", node: master)
                     }
@@ -160,7 +160,7 @@ public final class SlotMigrator {
         var moved = 0
         // Bounded: each round moves at least one key or fails; a slot cannot hold more keys than this many rounds.
         for _ in 0..<1_000_000 {
-            let reply = try session.call(source, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate)"])
+            let reply = try session.call(source, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate)"], idempotent: true)
             let keys = (reply.array ?? []).compactMap(\.bytes)
             if keys.isEmpty { return moved }
             do {
@@ -176,6 +176,8 @@ public final class SlotMigrator {
     private func migrate(_ keys: [[UInt8]], from source: String, to endpoint: RedisEndpoint, replace: Bool) throws(ClusterOpsError) {
         let arguments = session.migrateCommand(keys, to: endpoint, options: options, replace: replace)
         let timeout = Double(options.migrateTimeoutMilliseconds) / 1000 + session.access.readTimeout
+        // Safe to resend: keys that already moved are gone from the source (MIGRATE answers NOKEY for them), and
+        // every slot's keys are counted again before the slot is handed over.
         try session.call(source, bytes: arguments, idempotent: true, readTimeout: timeout)
     }
 
@@ -201,7 +203,7 @@ public final class SlotMigrator {
 
     /// Equal serialized values (DUMP) on both sides. The target's copy is read with ASKING: its slot is importing.
     private func sameValue(_ key: [UInt8], source: String, target: String) throws(ClusterOpsError) -> Bool {
-        let here = try session.call(source, bytes: [Array("DUMP".utf8), key])
+        let here = try session.call(source, bytes: [Array("DUMP".utf8), key], idempotent: true)
         let connection = try session.connection(target)
         let there: RESPValue
         do {
@@ -218,7 +220,7 @@ public final class SlotMigrator {
     private func checkTargetKeys(_ slots: [Int], source: String, target: String) throws(ClusterOpsError) -> Set<Int> {
         var replaceSlots = Set<Int>()
         for slot in slots {
-            let reply = try session.call(target, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "1000"])
+            let reply = try session.call(target, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "1000"], idempotent: true)
             var conflicts: [String] = []
             var overlap = false
             for key in (reply.array ?? []).compactMap(\.bytes) {
@@ -238,7 +240,7 @@ public final class SlotMigrator {
     /// A source that is already migrating the slot answers ASK for a key it no longer has: that means absent.
     private func existsOnSource(_ key: [UInt8], source: String) throws(ClusterOpsError) -> Bool {
         do {
-            return (try session.call(source, bytes: [Array("EXISTS".utf8), key]).int ?? 0) > 0
+            return (try session.call(source, bytes: [Array("EXISTS".utf8), key], idempotent: true).int ?? 0) > 0
         } catch .redis(_, .ask) {
             return false
         }

@@ -13,14 +13,19 @@ public struct TimeoutSetter {
         var failures: [String] = []
         for address in nodes {
             do {
-                try session.call(address, ["CONFIG", "SET", "cluster-node-timeout", "\(milliseconds)"])
+                // Setting the same value again is harmless.
+                try session.call(address, ["CONFIG", "SET", "cluster-node-timeout", "\(milliseconds)"], idempotent: true)
                 observer.event("cluster-node-timeout set to \(milliseconds) ms", node: address)
             } catch {
                 failures.append("\(address): \(error)")
                 continue
             }
             do {
-                try session.call(address, ["CONFIG", "REWRITE"])
+                // Not resent after a lost reply: the setting already holds, and the rewrite only makes it survive
+                // a restart, which a failed rewrite reports below anyway.
+                if try session.change(address, ["CONFIG", "REWRITE"], verify: nil) == nil {
+                    observer.event("CONFIG REWRITE reply lost; the setting holds, its persistence is unconfirmed", node: address)
+                }
             } catch {
                 observer.event("CONFIG REWRITE failed (\(error)); the setting holds until restart", node: address)
             }

@@ -3,6 +3,10 @@ import RESP
 
 /// Gathers every reachable node's own view (CLUSTER NODES, CLUSTER INFO, DBSIZE), starting from the seeds and
 /// following the nodes they report, and merges the views with the model's TopologyBuilder.
+///
+/// Connections come from the cluster's pool and go back to it, so repeated reads (the API's, a job's
+/// convergence polls) open no new connections once warm. Each wave of nodes is read over all its sockets at once
+/// on the calling thread.
 public struct TopologyReader: Sendable {
     public let access: ClusterAccess
 
@@ -14,25 +18,31 @@ public struct TopologyReader: Sendable {
         TopologyBuilder.build(observe())
     }
 
-    /// One observation per distinct node tried. Nodes are visited in waves, each wave in parallel.
+    /// One observation per distinct node tried. Nodes are visited in waves, each wave read at once.
     public func observe() -> [NodeObservation] {
+        let lease = ConnectionLease(access: access)
+        defer { lease.release() }
+        return observe(using: lease)
+    }
+
+    /// As `observe()`, over connections the caller's lease holds (a session's), so they stay with it.
+    func observe(using lease: ConnectionLease) -> [NodeObservation] {
         var observations: [NodeObservation] = []
         var triedAddresses = Set<String>()
         var seenIds = Set<String>()
         var wave = access.seeds
         while !wave.isEmpty {
             let fresh = wave.filter { triedAddresses.insert($0.description).inserted }
-            let access = self.access
-            let results = concurrently(fresh) { endpoint in TopologyReader.observe(endpoint, access: access) }
             var next: [RedisEndpoint] = []
-            for observation in results {
+            for observation in read(fresh, lease: lease) {
                 // A seed given by hostname and the same node by IP must count once: dedupe by the node's own id.
                 if let me = observation.nodes?.first(where: \.isMyself) {
                     guard seenIds.insert(me.id).inserted else { continue }
                 }
                 observations.append(observation)
                 for entry in observation.nodes ?? [] where !entry.isMyself && !entry.hasNoAddress && !entry.inHandshake {
-                    if let endpoint = RedisEndpoint(entry.address), !seenIds.contains(entry.id) {
+                    if let endpoint = RedisEndpoint(entry.address), !seenIds.contains(entry.id),
+                       !triedAddresses.contains(endpoint.description) {
                         next.append(endpoint)
                     }
                 }
@@ -53,15 +63,47 @@ public struct TopologyReader: Sendable {
         }
     }
 
-    static func observe(_ endpoint: RedisEndpoint, access: ClusterAccess) -> NodeObservation {
+    private static let commands: [[[UInt8]]] = [
+        ["CLUSTER", "NODES"].map { Array($0.utf8) },
+        ["CLUSTER", "INFO"].map { Array($0.utf8) },
+        [Array("DBSIZE".utf8)],
+    ]
+
+    /// One wave: every endpoint's three replies, read over all sockets at once. A connection that breaks is
+    /// tried once more on a new one, because a pooled socket may have gone stale; these are reads, safe to repeat.
+    private func read(_ endpoints: [RedisEndpoint], lease: ConnectionLease) -> [NodeObservation] {
+        var results = [Result<[Result<RESPValue, RedisError>], RedisError>](
+            repeating: .failure(.connectionClosed(endpoint: "")), count: endpoints.count)
+        var pending = Array(endpoints.indices)
+        for attempt in 0..<2 {
+            var batches: [(connection: RedisConnection, commands: [[[UInt8]]])] = []
+            var batched: [Int] = []
+            for index in pending {
+                do {
+                    batches.append((try lease.connection(endpoints[index]), Self.commands))
+                    batched.append(index)
+                } catch {
+                    results[index] = .failure(error)
+                }
+            }
+            for (index, result) in zip(batched, RedisConnection.pipelines(batches)) {
+                results[index] = result
+            }
+            pending = attempt == 0 ? batched.filter { index in
+                if case .failure(let error) = results[index] { return error.isLostReply }
+                return false
+            } : []
+            if pending.isEmpty { break }
+        }
+        return zip(endpoints, results).map { endpoint, result in
+            Self.observation(endpoint, result)
+        }
+    }
+
+    private static func observation(_ endpoint: RedisEndpoint, _ result: Result<[Result<RESPValue, RedisError>], RedisError>)
+        -> NodeObservation {
         do {
-            let connection = try access.connect(endpoint)
-            defer { connection.close() }
-            let replies = try connection.pipeline([
-                ["CLUSTER", "NODES"].map { Array($0.utf8) },
-                ["CLUSTER", "INFO"].map { Array($0.utf8) },
-                [Array("DBSIZE".utf8)],
-            ])
+            let replies = try result.get()
             let nodesText = try replies[0].get().string ?? ""
             let info = (try? replies[1].get().string).flatMap { $0 } ?? ""
             let keys = (try? replies[2].get().int).flatMap { $0 }.map { Int($0) }

@@ -81,6 +81,20 @@ extension RedisConnection {
         return fd
     }
 
+    /// True when the connection is open and the server has neither closed it nor sent anything unasked.
+    /// An idle connection to a server that restarted or dropped it reads as hangup here, so a pool can discard
+    /// it before a command is sent into the void.
+    public var isReusable: Bool {
+        guard fd >= 0 else { return false }
+        var descriptor = pollfd(fd: fd, events: Self.readable, revents: 0)
+        while true {
+            let ready = poll(&descriptor, 1, 0)
+            if ready == 0 { return true }
+            if ready > 0 { return false }
+            if errno != EINTR { return false }
+        }
+    }
+
     /// Waits until the socket has one of `events` (or an error/hangup to report).
     func wait(for events: Int16, until deadline: Double, operation: String) throws(RedisError) -> Int16 {
         try Self.wait(fd: fd, for: events, until: deadline, endpoint: endpoint, operation: operation)

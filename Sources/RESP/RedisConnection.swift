@@ -8,6 +8,8 @@ public final class RedisConnection {
     public let endpoint: RedisEndpoint
     /// Seconds one `command` or `pipeline` call may take, from sending to the last reply byte.
     public var readTimeout: Double
+    /// What the connection authenticated with, so a pool files it under the right cluster.
+    public let credentials: RedisCredentials?
 
     private(set) var fd: Int32
     private var decoder = RESPDecoder()
@@ -21,6 +23,7 @@ public final class RedisConnection {
     ) throws(RedisError) {
         self.endpoint = endpoint
         self.readTimeout = readTimeout
+        self.credentials = credentials
         self.fd = try Self.connectSocket(to: endpoint, timeout: connectTimeout)
         if let password = credentials?.password {
             var args = ["AUTH"]
@@ -110,11 +113,7 @@ public final class RedisConnection {
 
     private func readReply(until deadline: Double) throws(RedisError) -> RESPValue {
         while true {
-            do throws(RESPProtocolError) {
-                if let reply = try decoder.next() { return reply }
-            } catch {
-                throw .protocolError(endpoint: endpoint.description, reason: error.message)
-            }
+            if let reply = try bufferedReply() { return reply }
             guard Self.monotonicSeconds() < deadline else {
                 throw .timeout(endpoint: endpoint.description, operation: "read")
             }
@@ -124,9 +123,18 @@ public final class RedisConnection {
         }
     }
 
+    /// The next reply already received, if complete.
+    func bufferedReply() throws(RedisError) -> RESPValue? {
+        do throws(RESPProtocolError) {
+            return try decoder.next()
+        } catch {
+            throw .protocolError(endpoint: endpoint.description, reason: error.message)
+        }
+    }
+
     /// Moves whatever the socket has into the decoder; 0 means nothing was ready.
     @discardableResult
-    private func receive() throws(RedisError) -> Int {
+    func receive() throws(RedisError) -> Int {
         let count = try receiveSome(into: &readBuffer)
         if count > 0 {
             decoder.append(readBuffer[..<count])

@@ -1,5 +1,6 @@
 /// AUTH credentials. Every textual rendering hides the password so it cannot leak into logs.
-public struct RedisCredentials: Sendable, Equatable {
+/// Hashable so pooled connections can be keyed by what they authenticated with.
+public struct RedisCredentials: Sendable, Hashable {
     /// nil authenticates as the `default` user (legacy `requirepass`).
     public var username: String?
     public var password: String?

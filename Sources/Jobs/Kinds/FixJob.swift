@@ -24,9 +24,17 @@ public enum FixJob: JobKind {
 
     public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
         let fix = FixPlan.make(from: cluster.topology)
-        let summary = fix.isEmpty ? "nothing to fix"
-            : "cover \(fix.uncoveredSlots.count) slots, finish \(fix.continueMigrations.count) migrations, close \(fix.closeSlots.count) open slots"
-        return Plan(summary: summary, fix: fix)
+        let lost = fix.downShards.reduce(SlotSet()) { $0.union($1.slots) }
+        if !fix.downShards.isEmpty && !params.acceptDataLoss {
+            throw .shardDown(slots: lost, nodes: fix.downShards.flatMap { [$0.masterAddress] + $0.replicaAddresses })
+        }
+        var parts: [String] = []
+        if !lost.isEmpty { parts.append("cover \(lost.count) slots of \(fix.downShards.count) down shards with empty ones (their keys are lost)") }
+        if !fix.uncoveredSlots.isEmpty { parts.append("cover \(fix.uncoveredSlots.count) uncovered slots") }
+        if !fix.continueMigrations.isEmpty { parts.append("finish \(fix.continueMigrations.count) migrations") }
+        if !fix.closeSlots.isEmpty { parts.append("close \(fix.closeSlots.count) open slots") }
+        if !fix.unfixable.isEmpty { parts.append("report \(fix.unfixable.count) slots it cannot repair") }
+        return Plan(summary: parts.isEmpty ? "nothing to fix" : parts.joined(separator: ", then "), fix: fix)
     }
 
     public static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
@@ -34,7 +42,8 @@ public enum FixJob: JobKind {
         let (topology, _) = context.session.topology()
         // Planned again from the live state: a resumed fix must not redo what it already did.
         let fix = FixPlan.make(from: topology)
-        try SlotFixer(session: context.session, options: context.options, observer: context.observer).run(fix, topology: topology)
+        try SlotFixer(session: context.session, options: context.options, observer: context.observer)
+            .run(fix, topology: topology, acceptDataLoss: params.acceptDataLoss)
         context.observer.step("waiting for convergence")
         try context.session.waitForConvergence(timeout: 60)
         return .completed

@@ -1,0 +1,95 @@
+/// What `fix` will do, decided from a topology: the open-slot cases and uncovered slots redis-cli repairs, the
+/// shards that have no live node left, and the slots it cannot repair, with the reason.
+public struct FixPlan: Sendable, Equatable {
+    public struct Migration: Sendable, Equatable, Codable {
+        public var slot: Int
+        public var from: String
+        public var to: String
+    }
+
+    public struct Close: Sendable, Equatable, Codable {
+        public var slot: Int
+        /// Node whose importing/migrating state is cleared.
+        public var node: String
+        /// Where keys it holds in the slot go first (the owner), for importing nodes.
+        public var owner: String?
+    }
+
+    public struct Unfixable: Sendable, Equatable, Codable {
+        public var slot: Int
+        public var reason: String
+    }
+
+    /// A master that owns slots, cannot be reached, and has no reachable replica to take over: its slots are
+    /// served by nobody, and their keys are out of reach until one of these nodes comes back.
+    public struct DownShard: Sendable, Equatable, Codable {
+        public var slots: SlotSet
+        /// The dead master's id.
+        public var master: String
+        public var masterAddress: String
+        public var replicaAddresses: [String]
+
+        public init(slots: SlotSet, master: String, masterAddress: String, replicaAddresses: [String]) {
+            self.slots = slots
+            self.master = master
+            self.masterAddress = masterAddress
+            self.replicaAddresses = replicaAddresses
+        }
+    }
+
+    /// Open slots to finish moving (one node migrating, its peer importing).
+    public var continueMigrations: [Migration]
+    /// Open slots to close.
+    public var closeSlots: [Close]
+    /// Slots no master owns; the owner is chosen when the fix runs, from where their keys are. Slots of down
+    /// shards are not among them: they are in `downShards`.
+    public var uncoveredSlots: SlotSet
+    public var downShards: [DownShard]
+    public var unfixable: [Unfixable]
+
+    public var isEmpty: Bool {
+        continueMigrations.isEmpty && closeSlots.isEmpty && uncoveredSlots.isEmpty && downShards.isEmpty && unfixable.isEmpty
+    }
+
+    public static func make(from topology: ClusterTopology) -> FixPlan {
+        let downShards = downShards(topology)
+        let lost = downShards.reduce(SlotSet()) { $0.union($1.slots) }
+        var plan = FixPlan(continueMigrations: [], closeSlots: [], uncoveredSlots: topology.checks.uncoveredSlots.subtracting(lost),
+                           downShards: downShards, unfixable: [])
+        let openSlots = Set(topology.checks.openSlots.map(\.slot)).sorted()
+        for slot in openSlots {
+            let migrating = topology.nodes.compactMap { node in node.migrating?[slot].map { (node.id, $0) } }
+            let importing = topology.nodes.compactMap { node in node.importing?[slot].map { (node.id, $0) } }
+            let owner = topology.nodes.first { $0.isMaster && $0.slots.contains(slot) }?.id
+            if migrating.count == 1, importing.count == 1, migrating[0].1 == importing[0].0, importing[0].1 == migrating[0].0 {
+                plan.continueMigrations.append(Migration(slot: slot, from: migrating[0].0, to: importing[0].0))
+            } else if migrating.count == 1, importing.isEmpty, owner == migrating[0].0 {
+                plan.closeSlots.append(Close(slot: slot, node: migrating[0].0, owner: nil))
+            } else if migrating.isEmpty, !importing.isEmpty, let owner {
+                for (node, _) in importing where node != owner {
+                    plan.closeSlots.append(Close(slot: slot, node: node, owner: owner))
+                }
+            } else {
+                plan.unfixable.append(Unfixable(slot: slot, reason:
+                    "slot \(slot) is migrating on \(migrating.count) node(s) and importing on \(importing.count) with owner \(owner ?? "none"); resolve it by hand"))
+            }
+        }
+        return plan
+    }
+
+    /// Slot-owning masters we could not read whose replicas (if any) we could not read either. A master that is
+    /// merely flagged failing but answers is not down, and neither is one with a live replica: that replica
+    /// takes over (or a failover job promotes it) with the keys intact.
+    private static func downShards(_ topology: ClusterTopology) -> [DownShard] {
+        var replicasOf: [String: [TopologyNode]] = [:]
+        for node in topology.nodes where !node.isMaster {
+            if let masterId = node.masterId { replicasOf[masterId, default: []].append(node) }
+        }
+        return topology.masters.compactMap { master in
+            let replicas = replicasOf[master.id] ?? []
+            guard !master.reachable, !master.slots.isEmpty, !replicas.contains(where: \.reachable) else { return nil }
+            return DownShard(slots: master.slots, master: master.id, masterAddress: master.address,
+                             replicaAddresses: replicas.map(\.address))
+        }
+    }
+}

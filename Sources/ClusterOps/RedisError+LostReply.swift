@@ -1,0 +1,12 @@
+import RESP
+
+extension RedisError {
+    /// The connection broke after the command may have been sent (closed, I/O error, timeout, garbled reply):
+    /// the server may or may not have carried it out. Error replies and failures to connect are not this.
+    var isLostReply: Bool {
+        switch self {
+        case .connectionClosed, .io, .timeout, .protocolError: true
+        default: false
+        }
+    }
+}
