@@ -8,8 +8,9 @@ extension Connection {
             state.deadline = nil
             state.responder = responder
             guard loop.arm(self, for: .peerClose) else {
+                let responder = state.close()
                 loop.release(self)
-                return state.close()
+                return responder
             }
             return nil
         }
@@ -63,8 +64,9 @@ extension Connection {
                 _ = loop.arm(self, for: .peerClose)
                 return nil
             }
+            let responder = state.close()
             loop.release(self)
-            return state.close()
+            return responder
         }
         lost?.interrupt(.peerClosed)
     }

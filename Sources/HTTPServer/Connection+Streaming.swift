@@ -31,8 +31,9 @@ extension Connection {
             }
             guard state.stream.pending + bytes.count <= StreamOutput.limit else {
                 // The peer stopped reading: close rather than buffer without bound.
+                let responder = state.close()
                 loop.release(self)
-                return (false, state.close())
+                return (false, responder)
             }
             state.stream.bytes.append(contentsOf: bytes)
             let lost = flushStream(&state)
@@ -62,8 +63,9 @@ extension Connection {
             guard state.phase == .streaming else { return nil }
             state.stream.armed = nil
             if event.isHangup {
+                let responder = state.close()
                 loop.release(self)
-                return state.close()
+                return responder
             }
             if event.isWritable {
                 state.stream.waitingForRoom = false
@@ -90,8 +92,9 @@ extension Connection {
                 }
             }
         } catch {
+            let responder = state.close()
             loop.release(self)
-            return state.close()
+            return responder
         }
         state.stream.compact()
         if state.stream.finished, state.stream.pending == 0 {
@@ -101,16 +104,18 @@ extension Connection {
             state.expiry = .linger
             state.stream = StreamOutput()
             guard loop.arm(self, for: .input) else {
+                let responder = state.close()
                 loop.release(self)
-                return state.close()
+                return responder
             }
             return nil
         }
         let wanted: Epoll.Interest = state.stream.waitingForRoom ? [.peerClose, .output] : .peerClose
         if state.stream.armed != wanted {
             guard loop.arm(self, for: wanted) else {
+                let responder = state.close()
                 loop.release(self)
-                return state.close()
+                return responder
             }
             state.stream.armed = wanted
         }

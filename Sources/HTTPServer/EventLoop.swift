@@ -13,6 +13,12 @@ final class EventLoop: @unchecked Sendable {
         case forceClose
     }
 
+    /// Commands for the loop, and whether it still takes them (its wake-up descriptor is closed once it stops).
+    private struct Mailbox {
+        var commands: [Command] = []
+        var isOpen = true
+    }
+
     /// How often deadlines are checked, which bounds how late a timeout fires.
     static let tick = Duration.milliseconds(100)
     private static let maxEvents = 512
@@ -25,7 +31,7 @@ final class EventLoop: @unchecked Sendable {
     /// Opens once the loop has stopped and every connection is closed.
     let finished = Latch()
     private let shuttingDown = Atomic<Bool>(false)
-    private let mailbox = Mutex<[Command]>([])
+    private let mailbox = Mutex(Mailbox())
     /// The loop thread's pthread_t, so `release` knows whether it can free a descriptor directly.
     private let loopThread = Atomic<UInt>(0)
 
@@ -51,11 +57,17 @@ final class EventLoop: @unchecked Sendable {
         let wakeup: LoopWakeup
         do {
             wakeup = try LoopWakeup.make()
+        } catch {
+            epoll.close()
+            throw error
+        }
+        do {
             // Tokens with serial 0, which no connection gets.
             try epoll.watch(listener.descriptor, token: UInt64(UInt32(bitPattern: listener.descriptor)), for: .input)
             try epoll.watch(wakeup.descriptor, token: UInt64(UInt32(bitPattern: wakeup.descriptor)), for: .input)
         } catch {
             epoll.close()
+            wakeup.close()
             throw error
         }
         self.configuration = configuration
@@ -84,14 +96,16 @@ final class EventLoop: @unchecked Sendable {
         post(.beginShutdown)
     }
 
+    /// Queues a command; ignored once the loop has stopped (there is nothing left for it to act on).
     func post(_ command: Command) {
-        let wasEmpty = mailbox.withLock { mailbox in
-            mailbox.append(command)
-            return mailbox.count == 1
-        }
-        // One wake-up per batch: the loop takes every queued command when it wakes.
-        if wasEmpty {
-            wakeup.signal()
+        mailbox.withLock { mailbox in
+            guard mailbox.isOpen else { return }
+            mailbox.commands.append(command)
+            // One wake-up per batch: the loop takes every queued command when it wakes. Signalled under the lock so
+            // the loop can't close the descriptor in between.
+            if mailbox.commands.count == 1 {
+                wakeup.signal()
+            }
         }
     }
 
@@ -163,6 +177,7 @@ final class EventLoop: @unchecked Sendable {
                 nextSweep = now + Self.tick
             }
         }
+        mailbox.withLock { $0.isOpen = false }
         epoll.close()
         wakeup.close()
         pool.stop()
@@ -184,7 +199,7 @@ final class EventLoop: @unchecked Sendable {
     }
 
     private func runCommands() {
-        mailbox.withLock { swap(&$0, &drained) }
+        mailbox.withLock { swap(&$0.commands, &drained) }
         for command in drained {
             switch command {
             case .release(let connection): remove(connection)
