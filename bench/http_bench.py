@@ -4,7 +4,8 @@ same run), then the slowloris scenario: 300 slow-header and 1 000 idle connectio
 /healthz requests are made on fresh connections.
 
 Expects .build/release/redis-cluster-manager and bench/hummingbird-hello/.build/release/HummingbirdHello (make bench-http
-builds both). BENCH_HTTP_DURATION sets the wrk duration in seconds (default 10)."""
+builds both). BENCH_HTTP_DURATION sets each wrk run's duration in seconds (default 10), BENCH_HTTP_ROUNDS how many
+runs each server gets (default 2)."""
 
 import os
 import re
@@ -20,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OURS = os.path.join(ROOT, ".build", "release", "redis-cluster-manager")
 HUMMINGBIRD = os.path.join(ROOT, "bench", "hummingbird-hello", ".build", "release", "HummingbirdHello")
 DURATION = int(os.environ.get("BENCH_HTTP_DURATION", "10"))
+ROUNDS = int(os.environ.get("BENCH_HTTP_ROUNDS", "2"))
 REQUEST = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n"
 
 
@@ -131,12 +133,19 @@ def main():
         wait_ready(hummingbird_port, hummingbird, "HummingbirdHello")
 
         print(f"== /healthz throughput: wrk -t2 -c50 -d{DURATION}s, same machine, same run")
-        ours_rate, ours_errors = wrk(ours_port)
-        hummingbird_rate, hummingbird_errors = wrk(hummingbird_port)
-        print(f"{'server':<28}{'requests/s':>14}")
-        print(f"{'redis-cluster-manager':<28}{ours_rate:>14,.0f}" + (f"   ({ours_errors})" if ours_errors else ""))
-        print(f"{'Hummingbird 2 hello-world':<28}{hummingbird_rate:>14,.0f}"
-              + (f"   ({hummingbird_errors})" if hummingbird_errors else ""))
+        # Rounds in ABBA order, so load that drifts over the run weighs on both servers alike.
+        servers = [("redis-cluster-manager", ours_port), ("Hummingbird 2 hello-world", hummingbird_port)]
+        rates = {name: [] for name, _ in servers}
+        print(f"{'round':<7}{'server':<28}{'requests/s':>14}")
+        for round_index in range(ROUNDS):
+            for name, port in servers if round_index % 2 == 0 else reversed(servers):
+                rate, errors = wrk(port)
+                rates[name].append(rate)
+                print(f"{round_index + 1:<7}{name:<28}{rate:>14,.0f}" + (f"   ({errors})" if errors else ""))
+        ours_rate = sum(rates[servers[0][0]]) / ROUNDS
+        hummingbird_rate = sum(rates[servers[1][0]]) / ROUNDS
+        print(f"{'mean':<7}{servers[0][0]:<28}{ours_rate:>14,.0f}")
+        print(f"{'mean':<7}{servers[1][0]:<28}{hummingbird_rate:>14,.0f}")
         print(f"ratio (ours / Hummingbird): {ours_rate / hummingbird_rate:.2f}x")
 
         print()

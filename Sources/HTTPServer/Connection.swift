@@ -143,6 +143,10 @@ final class Connection: @unchecked Sendable {
 
     /// The path with controls and spaces escaped, so a request can't forge or split access-log lines.
     static func loggable(_ path: String) -> String {
+        // Most paths are plain visible ASCII and go out as they are.
+        if !path.isEmpty, path.utf8.allSatisfy({ (0x21...0x7E).contains($0) }) {
+            return path
+        }
         var text = ""
         for scalar in path.unicodeScalars {
             if scalar.value <= 0x20 || (0x7F...0x9F).contains(scalar.value) {
