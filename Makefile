@@ -16,6 +16,7 @@ deps:
 	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
 	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
@@ -40,6 +41,12 @@ test-spec:
 ## Reshard and drain timed side by side with redis-cli --cluster on identical clusters (BENCH_KEYS=200000).
 bench: build
 	$(PYTHON) bench/reshard_bench.py
+
+## /healthz throughput beside a Hummingbird 2 hello-world (wrk -t2 -c50), then requests amid 1 300 slow and idle connections.
+.PHONY: bench-http
+bench-http: build
+	$(SWIFT) build -c release --package-path bench/hummingbird-hello
+	$(PYTHON) bench/http_bench.py
 
 ## A local 3-master/3-replica cluster on ports 7001-7006 and the service on $(DEMO_LISTEN) with it registered as "demo".
 demo: build demo-stop

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The IMF-fixdate form of the `Date` header (RFC 9110 §5.6.7), e.g. "Sun, 06 Nov 1994 08:49:37 GMT".
 enum HTTPDate {
@@ -16,9 +17,18 @@ enum HTTPDate {
             + "\(twoDigits(parts.tm_hour)):\(twoDigits(parts.tm_min)):\(twoDigits(parts.tm_sec)) GMT"
     }
 
+    /// The current second's text, formatted once per second rather than once per response.
     static func now() -> String {
-        format(time(nil))
+        let second = time(nil)
+        return current.withLock { cached in
+            if cached.second != second {
+                cached = (second, format(second))
+            }
+            return cached.text
+        }
     }
+
+    private static let current = Mutex<(second: time_t, text: String)>((-1, ""))
 
     private static func twoDigits(_ value: Int32) -> String {
         value < 10 ? "0\(value)" : "\(value)"

@@ -1,2 +1,3 @@
-/// Called on the connection's own thread for every well-formed request; mapping errors to responses is its job.
+/// Called on a handler-pool thread for every well-formed request; mapping errors to responses is its job.
+/// A handler that must wait for something returns `HTTPResponse.deferred` rather than holding its thread.
 public typealias HTTPHandler = @Sendable (HTTPRequest) -> HTTPResponse

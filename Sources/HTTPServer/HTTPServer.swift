@@ -2,15 +2,15 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// An HTTP/1.1 server on POSIX sockets: one accept thread, and one thread per connection so a slow
-/// handler (a long poll, say) never holds up other clients.
+/// An HTTP/1.1 server on POSIX sockets: one event-loop thread (epoll) holds every connection, and a bounded pool of
+/// threads runs the handlers, so an idle or slow client costs a descriptor and a small buffer, not a thread.
 public final class HTTPServer: Sendable {
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler
 
     private enum Lifecycle {
         case idle
-        case running
+        case running(EventLoop)
         case shuttingDown
         case stopped
     }
@@ -18,22 +18,13 @@ public final class HTTPServer: Sendable {
     /// What a `shutdown()` call does: the first one after `start()` does the work, later ones wait for it.
     private enum ShutdownRole {
         case neverStarted
-        case owner
+        case owner(EventLoop)
         case waiter
     }
 
-    /// Room for handlers that build sizable values; only touched pages are committed.
-    private static let threadStackSize = 4 << 20
-    /// How long the accept loop waits per poll, bounding how late it can notice shutdown.
-    private static let acceptSlice = Duration.milliseconds(250)
-
     private let lifecycle = Mutex(Lifecycle.idle)
-    /// Guarded so shutdown can wake the listener without racing the accept thread closing it.
-    private let listener = Mutex<Socket?>(nil)
     private let shuttingDown = Atomic<Bool>(false)
     private let boundPort = Atomic<UInt16>(0)
-    private let registry = ConnectionRegistry()
-    private let acceptLoopFinished = Latch()
     private let stopped = Latch()
 
     public init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
@@ -50,32 +41,42 @@ public final class HTTPServer: Sendable {
         shuttingDown.load(ordering: .acquiring)
     }
 
-    /// Binds, listens and starts the accept thread; returns once connections can be made.
+    /// Raises the descriptor limit, binds, listens and starts the event loop; returns once connections can be made.
     public func start() throws(HTTPServerError) {
         // Holding the lifecycle lock throughout means a concurrent shutdown() sees either no server or a running one.
         try lifecycle.withLock { (state: inout Lifecycle) throws(HTTPServerError) in
             guard case .idle = state else { throw .alreadyStarted }
-            // A peer closing mid-write must cost an EPIPE, not the process.
+            // Our sends use MSG_NOSIGNAL; this keeps a write to a closed socket elsewhere in the process an EPIPE too.
             signal(SIGPIPE, SIG_IGN)
+            FileDescriptorLimit.raiseToHardLimit()
             let socket = try Socket.listen(host: configuration.host, port: configuration.port)
-            listener.withLock { $0 = socket }
+            let loop: EventLoop
+            do throws(SystemCallError) {
+                loop = try EventLoop(configuration: configuration, handler: handler, listener: socket)
+            } catch {
+                socket.close()
+                let host = configuration.host
+                let address = host.contains(":") ? "[\(host)]:\(configuration.port)" : "\(host):\(configuration.port)"
+                throw .systemCall(call: "\(error.call)", address: address, errno: error.errno)
+            }
             boundPort.store(socket.localPort, ordering: .releasing)
-            spawn(name: "http-accept") { self.acceptLoop(socket) }
-            state = .running
+            loop.start()
+            state = .running(loop)
         }
     }
 
-    /// Stops accepting at once, lets in-flight requests finish (their responses say `Connection: close`),
-    /// closes idle connections, and returns when all are done or `shutdownGrace` has passed.
+    /// Stops accepting at once, lets in-flight requests finish (their responses say `Connection: close`), closes
+    /// idle connections, tells deferred and streamed requests (`HTTPInterruption.shuttingDown`), and returns when
+    /// all connections are closed or `shutdownGrace` has passed, at which point the rest are force-closed.
     public func shutdown() {
         let role = lifecycle.withLock { (state: inout Lifecycle) -> ShutdownRole in
             switch state {
             case .idle:
                 state = .stopped
                 return .neverStarted
-            case .running:
+            case .running(let loop):
                 state = .shuttingDown
-                return .owner
+                return .owner(loop)
             case .shuttingDown, .stopped:
                 return .waiter
             }
@@ -84,74 +85,21 @@ public final class HTTPServer: Sendable {
         switch role {
         case .neverStarted:
             stopped.open()
-            return
         case .waiter:
             stopped.wait()
-            return
-        case .owner:
-            break
+        case .owner(let loop):
+            let deadline = Date(timeIntervalSinceNow: configuration.shutdownGrace)
+            loop.beginShutdown()
+            if !loop.finished.wait(until: deadline) {
+                loop.post(.forceClose)
+            }
+            lifecycle.withLock { $0 = .stopped }
+            stopped.open()
         }
-        let deadline = Date(timeIntervalSinceNow: configuration.shutdownGrace)
-        // Shutting the listener down refuses new connections now and wakes the accept thread's poll.
-        listener.withLock { $0?.shutdownBoth() }
-        acceptLoopFinished.wait()
-        if !registry.waitUntilEmpty(before: deadline) {
-            let count = registry.forceCloseAll()
-            configuration.log("shutdown grace elapsed; closed \(count) connection(s) with requests in flight")
-        }
-        lifecycle.withLock { $0 = .stopped }
-        stopped.open()
     }
 
     /// Blocks until `shutdown()` has completed.
     public func waitUntilStopped() {
         stopped.wait()
-    }
-
-    private func acceptLoop(_ socket: Socket) {
-        while !isShuttingDown {
-            switch socket.accept(timeout: Self.acceptSlice) {
-            case .accepted(let connection, let remoteAddress):
-                dispatch(Connection(socket: connection, remoteAddress: remoteAddress, server: self))
-            case .none:
-                continue
-            case .failed(let code):
-                // Typically out of descriptors; pausing keeps the loop from spinning until some close.
-                if !isShuttingDown {
-                    configuration.log("accept failed: \(String(cString: strerror(code))) (errno \(code))")
-                    usleep(100_000)
-                }
-            }
-        }
-        listener.withLock {
-            $0?.close()
-            $0 = nil
-        }
-        acceptLoopFinished.open()
-    }
-
-    private func dispatch(_ connection: Connection) {
-        let admission = registry.admit(connection.socket, limit: configuration.maxConnections)
-        switch admission {
-        case .serve:
-            spawn(name: "http-connection") {
-                connection.serve()
-                self.registry.release(connection.socket, admission)
-            }
-        case .reject:
-            spawn(name: "http-reject") {
-                connection.turnAway()
-                self.registry.release(connection.socket, admission)
-            }
-        case .drop:
-            connection.socket.close()
-        }
-    }
-
-    private func spawn(name: String, _ body: @escaping @Sendable () -> Void) {
-        let thread = Thread(block: body)
-        thread.name = name
-        thread.stackSize = Self.threadStackSize
-        thread.start()
     }
 }

@@ -16,8 +16,12 @@ public struct HTTPServerConfiguration: Sendable {
     public var bodyTimeout: Double
     /// Seconds a keep-alive connection may sit idle before it is closed without a response.
     public var idleTimeout: Double
-    /// Connections beyond this get a 503 and are closed.
+    /// Connections beyond this get a 503 (with `Retry-After`) and are closed. Each open connection costs a
+    /// descriptor and a small buffer, not a thread; `start()` raises the descriptor limit to make room.
     public var maxConnections: Int
+    /// Threads that run handlers. Handlers may block on SQLite or on Redis for a while, so there are several per
+    /// core; waits that last (long polls, streams) should use `HTTPResponse.deferred`, which holds no thread.
+    public var handlerThreads: Int
     /// Seconds `shutdown()` waits for in-flight requests before closing their connections.
     public var shutdownGrace: Double
     /// Receives access-log lines and server errors, one line per call.
@@ -31,7 +35,8 @@ public struct HTTPServerConfiguration: Sendable {
         headerTimeout: Double = 10,
         bodyTimeout: Double = 30,
         idleTimeout: Double = 60,
-        maxConnections: Int = 512,
+        maxConnections: Int = 4096,
+        handlerThreads: Int = HTTPServerConfiguration.defaultHandlerThreads,
         shutdownGrace: Double = 10,
         log: @escaping @Sendable (String) -> Void = { line in
             FileHandle.standardError.write(Data((line + "\n").utf8))
@@ -45,7 +50,13 @@ public struct HTTPServerConfiguration: Sendable {
         self.bodyTimeout = bodyTimeout
         self.idleTimeout = idleTimeout
         self.maxConnections = maxConnections
+        self.handlerThreads = handlerThreads
         self.shutdownGrace = shutdownGrace
         self.log = log
+    }
+
+    /// Four per core, and at least four: enough that a few blocking handlers don't stall the rest on a small machine.
+    public static var defaultHandlerThreads: Int {
+        max(4, 4 * ProcessInfo.processInfo.activeProcessorCount)
     }
 }

@@ -20,4 +20,16 @@ final class Latch: @unchecked Sendable {
         }
         condition.unlock()
     }
+
+    /// Whether the latch opened before `deadline`.
+    func wait(until deadline: Date) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while !isOpen {
+            if !condition.wait(until: deadline) {
+                return isOpen
+            }
+        }
+        return true
+    }
 }

@@ -42,80 +42,48 @@ extension Socket {
         return Self.describe(storage).port
     }
 
-    /// Waits up to `timeout` for a connection and accepts it, non-blocking and with Nagle off.
-    func accept(timeout: Duration) -> AcceptResult {
-        guard case .ready = waitReadable(timeout: timeout) else { return .none }
+    /// Accepts a pending connection, non-blocking, close-on-exec and with Nagle off; `.wouldBlock` when none is left.
+    func accept() throws(SystemCallError) -> IOResult<(socket: Socket, remoteAddress: String)> {
         var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let accepted = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.accept(descriptor, $0, &length)
-            }
-        }
-        guard accepted >= 0 else {
-            let code = errno
-            switch code {
-            // The peer gave up before we got to it, or a signal interrupted: nothing to report.
-            case EINTR, EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO: return .none
-            default: return .failed(errno: code)
-            }
-        }
-        // accept4 isn't exported to Swift; set what it would have set.
-        _ = fcntl(accepted, F_SETFD, FD_CLOEXEC)
-        _ = fcntl(accepted, F_SETFL, fcntl(accepted, F_GETFL) | O_NONBLOCK)
-        var one: Int32 = 1
-        _ = setsockopt(accepted, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-        let (host, port) = Self.describe(storage)
-        let remote = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-        return .accepted(Socket(descriptor: accepted), remoteAddress: remote)
-    }
-
-    func waitReadable(timeout: Duration) -> Readiness {
-        wait(for: Int16(POLLIN), timeout: timeout)
-    }
-
-    func receive(into buffer: inout [UInt8]) -> ReceiveResult {
         while true {
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count > 0 {
-                return .received(count)
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let accepted: IOResult<Int32>
+            do throws(SystemCallError) {
+                accepted = try withUnsafeMutableBytes(of: &storage) { address throws(SystemCallError) in
+                    try SystemCall.nonBlocking("accept4") {
+                        LinuxCalls.shared.accept4(
+                            descriptor, address.baseAddress, &length,
+                            Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue))
+                    }
+                }
+            } catch where error.errno == ECONNABORTED || error.errno == EPROTO {
+                // The peer gave up before we got to it: nothing to report, take the next one.
+                continue
             }
-            if count == 0 {
-                return .closed
-            }
-            switch errno {
-            case EINTR: continue
-            case EAGAIN, EWOULDBLOCK: return .wouldBlock
-            default: return .failed
+            switch accepted {
+            case .wouldBlock:
+                return .wouldBlock
+            case .done(let client):
+                var one: Int32 = 1
+                _ = setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+                let (host, port) = Self.describe(storage)
+                let remote = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+                return .done((Socket(descriptor: client), remote))
             }
         }
     }
 
-    /// Writes everything, looping over partial writes, unless the peer stops reading until `deadline`.
-    func sendAll(_ bytes: [UInt8], deadline: ContinuousClock.Instant) -> Bool {
-        var offset = 0
-        while offset < bytes.count {
-            let sent = bytes.withUnsafeBytes {
-                // MSG_NOSIGNAL: a peer that went away must yield EPIPE, not kill the process with SIGPIPE.
-                send(descriptor, $0.baseAddress.map { $0 + offset }, $0.count - offset, Int32(MSG_NOSIGNAL))
-            }
-            if sent >= 0 {
-                offset += sent
-                continue
-            }
-            switch errno {
-            case EINTR:
-                continue
-            case EAGAIN, EWOULDBLOCK:
-                let remaining = ContinuousClock.now.duration(to: deadline)
-                guard remaining > .zero,
-                    wait(for: Int16(POLLOUT), timeout: min(remaining, .milliseconds(250))) != .failed
-                else { return false }
-            default:
-                return false
-            }
+    /// Reads what is there; `.done(0)` means the peer closed its side.
+    func receive(into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> IOResult<Int> {
+        try SystemCall.nonBlocking("recv") { recv(descriptor, buffer.baseAddress, buffer.count, 0) }
+    }
+
+    /// Writes what the socket takes now.
+    func send(_ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> IOResult<Int> {
+        // MSG_NOSIGNAL: a peer that went away must yield EPIPE, not kill the process with SIGPIPE.
+        try SystemCall.nonBlocking("send") {
+            Glibc.send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL))
         }
-        return true
     }
 
     /// Sends our FIN while still letting us read what the peer had in flight.
@@ -123,7 +91,8 @@ extension Socket {
         _ = Glibc.shutdown(descriptor, Int32(SHUT_WR))
     }
 
-    /// Wakes any thread polling this socket (a listener stops accepting at once) without freeing the descriptor.
+    /// Makes every pending and later read and write on the socket fail at once, without freeing the descriptor
+    /// (its owner may still be using the number).
     func shutdownBoth() {
         _ = Glibc.shutdown(descriptor, Int32(SHUT_RDWR))
     }
@@ -131,18 +100,6 @@ extension Socket {
     func close() {
         // Not retried on EINTR: on Linux the descriptor is released even then.
         _ = Glibc.close(descriptor)
-    }
-
-    private func wait(for events: Int16, timeout: Duration) -> Readiness {
-        var entry = pollfd(fd: descriptor, events: events, revents: 0)
-        let result = poll(&entry, 1, timeout.pollMilliseconds)
-        if result > 0 {
-            return .ready
-        }
-        if result == 0 || errno == EINTR {
-            return .timedOut
-        }
-        return .failed
     }
 
     private static func address(host: String, port: UInt16) -> (sockaddr_storage, socklen_t)? {

@@ -102,6 +102,22 @@ final class TestClient {
         return response
     }
 
+    /// Reads until at least `count` bytes past any response already taken are buffered, and takes them all.
+    func read(atLeast count: Int) throws -> [UInt8] {
+        while buffer.count < count {
+            guard try fill() else { throw Failure(description: "connection closed after \(buffer.count) bytes") }
+        }
+        defer { buffer.removeAll() }
+        return buffer
+    }
+
+    /// Reads until the server closes the connection and returns what came after any response already taken.
+    func readUntilClosed() throws -> [UInt8] {
+        while try fill() {}
+        defer { buffer.removeAll() }
+        return buffer
+    }
+
     /// True when the server closes the connection (EOF or reset) with no further bytes before the read timeout.
     func isClosedByServer() -> Bool {
         guard buffer.isEmpty else { return false }

@@ -1,0 +1,73 @@
+extension Connection {
+    /// The handler returned a deferred response: the application now holds the request, and the loop only watches
+    /// for the peer closing. Bytes the client pipelines behind it stay in the socket until the answer is sent.
+    /// Runs on the handler thread that owned the connection.
+    func park(_ responder: HTTPResponder) {
+        let lost = state.withLock { state -> HTTPResponder? in
+            state.phase = .parked
+            state.deadline = nil
+            state.responder = responder
+            guard loop.arm(self, for: .peerClose) else {
+                let responder = state.close()
+                loop.release(self)
+                return responder
+            }
+            return nil
+        }
+        if let lost {
+            lost.interrupt(.peerClosed)
+        } else if loop.isShuttingDown {
+            // Shutdown may have swept the connections before this one was parked.
+            responder.interrupt(.shuttingDown)
+        }
+    }
+
+    /// Takes the parked request back for `responder`, whose thread then owns the connection and sends the answer;
+    /// false once it was answered or the connection is gone.
+    func unpark(for responder: HTTPResponder) -> Bool {
+        state.withLock { state in
+            guard state.phase == .parked, state.responder === responder else { return false }
+            state.phase = .handling
+            state.responder = nil
+            return true
+        }
+    }
+
+    /// Loop, at shutdown: a parked or streamed request's responder is told to finish.
+    func interruptForShutdown() {
+        let responder = state.withLock { state in
+            state.phase == .parked || state.phase == .streaming ? state.responder : nil
+        }
+        responder?.interrupt(.shuttingDown)
+    }
+
+    /// Loop, once the shutdown grace has passed: closes the connection whatever it is doing. A handler still running
+    /// keeps the descriptor but finds its reads and writes failing, and closes the connection when it returns.
+    func forceClose() {
+        let ownedElsewhere = state.withLock { state -> Bool in
+            guard state.phase != .handling else { return true }
+            _ = state.close()
+            return false
+        }
+        if ownedElsewhere {
+            socket.shutdownBoth()
+        } else {
+            loop.release(self)
+        }
+    }
+
+    /// Loop: a parked connection is armed for nothing but the peer closing.
+    func parkedEvent(_ event: Epoll.Event) {
+        let lost = state.withLock { state -> HTTPResponder? in
+            guard state.phase == .parked else { return nil }
+            guard event.isHangup else {
+                _ = loop.arm(self, for: .peerClose)
+                return nil
+            }
+            let responder = state.close()
+            loop.release(self)
+            return responder
+        }
+        lost?.interrupt(.peerClosed)
+    }
+}
