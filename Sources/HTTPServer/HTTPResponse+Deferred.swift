@@ -11,3 +11,8 @@ extension HTTPResponse {
         return response
     }
 }
+
+extension HTTPResponse {
+    /// Whether this is a `deferred` placeholder rather than the answer itself.
+    public var isDeferred: Bool { deferral != nil }
+}
