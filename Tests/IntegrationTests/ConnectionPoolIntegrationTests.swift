@@ -85,4 +85,49 @@ struct ConnectionPoolIntegrationTests {
         #expect(TopologyReader(access: settings.access(seeds: alphaSeed, credentials: alphaCredentials)).observe().map(\.error) == [nil])
         #expect(settings.pool.idleCount == 2)
     }
+
+    @Test func onlyHealthyConnectionsGoBackAndIdleOnesAreBoundedAndExpire() throws {
+        let cluster = try TestCluster(nodes: 1)
+        defer { cluster.stop() }
+        let endpoint = RedisEndpoint(cluster.nodes[0].address)!
+        let pool = ConnectionPool(maxIdlePerKey: 2, idleExpiry: .seconds(60))
+        func checkout() throws -> RedisConnection {
+            try pool.checkout(endpoint, credentials: nil, connectTimeout: 2, readTimeout: 5)
+        }
+        func clientId(_ connection: RedisConnection) throws -> Int64 {
+            try #require(try connection.command(["CLIENT", "ID"]).int)
+        }
+
+        let first = try checkout()
+        let firstId = try clientId(first)
+        pool.checkin(first)
+        let again = try checkout()
+        #expect(try clientId(again) == firstId)
+        #expect(again.readTimeout == 5)
+
+        // A connection that timed out is closed by the client and never returns to the pool.
+        again.readTimeout = 0.2
+        #expect(throws: RedisError.timeout(endpoint: endpoint.description, operation: "read")) { try again.command(["WAIT", "1", "2000"]) }
+        pool.checkin(again)
+        #expect(pool.idleCount == 0)
+        let fresh = try checkout()
+        #expect(try clientId(fresh) != firstId)
+
+        // At most two idle per node: the third is closed on check-in.
+        let more = [fresh, try checkout(), try checkout()]
+        more.forEach(pool.checkin)
+        #expect(pool.idleCount == 2)
+        pool.closeIdle()
+        #expect(pool.idleCount == 0)
+
+        // An idle connection past its expiry is closed instead of reused.
+        let shortLived = ConnectionPool(maxIdlePerKey: 2, idleExpiry: .milliseconds(1))
+        let old = try shortLived.checkout(endpoint, credentials: nil, connectTimeout: 2, readTimeout: 5)
+        let oldId = try clientId(old)
+        shortLived.checkin(old)
+        Thread.sleep(forTimeInterval: 0.05)
+        let replacement = try shortLived.checkout(endpoint, credentials: nil, connectTimeout: 2, readTimeout: 5)
+        #expect(try clientId(replacement) != oldId)
+        #expect(old.isClosed)
+    }
 }
