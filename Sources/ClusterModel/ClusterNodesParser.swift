@@ -2,20 +2,22 @@
 public enum ClusterNodesParser {
     public static func parse(_ text: String) throws(ClusterModelError) -> [ClusterNodeEntry] {
         var entries: [ClusterNodeEntry] = []
-        // `isNewline` also matches "\r\n", which Swift treats as a single Character.
-        for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingWhitespace()
+        // Bytes, not Characters: a 90-node cluster answers 90 views of 90 lines, and grapheme breaking would
+        // dominate reading its topology. Lines end in LF, possibly preceded by CR (stripped with other blanks).
+        for rawLine in text.utf8.split(separator: UInt8(ascii: "\n")) {
+            let line = rawLine.trimmingBlanks()
             if line.isEmpty { continue }
-            entries.append(try parseLine(String(line)))
+            entries.append(try parseLine(line))
         }
         return entries
     }
 
-    private static func parseLine(_ line: String) throws(ClusterModelError) -> ClusterNodeEntry {
+    private static func parseLine(_ bytes: Substring.UTF8View) throws(ClusterModelError) -> ClusterNodeEntry {
+        let line = String(Substring(bytes))
         func fail(_ reason: String) -> ClusterModelError {
             .malformedNodesLine(line: line, reason: reason)
         }
-        let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        let fields = bytes.split(separator: UInt8(ascii: " ")).map { String(Substring($0)) }
         guard fields.count >= 8 else { throw fail("expected at least 8 fields, got \(fields.count)") }
         let id = fields[0]
         guard isNodeId(id) else { throw fail("node id is not 40 hex characters") }
@@ -140,13 +142,13 @@ public enum ClusterNodesParser {
     }
 }
 
-private extension Substring {
+private extension Substring.UTF8View {
     /// Strips spaces, tabs and the `\r` of CRLF replies without needing Foundation.
-    func trimmingWhitespace() -> Substring {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" }
-        guard let start = firstIndex(where: { !isSpace($0) }),
-              let end = lastIndex(where: { !isSpace($0) })
-        else { return "" }
+    func trimmingBlanks() -> Substring.UTF8View {
+        let isBlank = { (byte: UInt8) in byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") }
+        guard let start = firstIndex(where: { !isBlank($0) }), let end = lastIndex(where: { !isBlank($0) }) else {
+            return self[startIndex..<startIndex]
+        }
         return self[start...end]
     }
 }

@@ -53,9 +53,15 @@ public struct FixPlan: Sendable, Equatable {
 
     public static func make(from topology: ClusterTopology) -> FixPlan {
         let downShards = downShards(topology)
-        let lost = downShards.reduce(SlotSet()) { $0.union($1.slots) }
-        var plan = FixPlan(continueMigrations: [], closeSlots: [], uncoveredSlots: topology.checks.uncoveredSlots.subtracting(lost),
+        let awaiting = awaitingFailover(topology)
+        let notToCover = (downShards.map(\.slots) + awaiting.map(\.slots)).reduce(SlotSet()) { $0.union($1) }
+        var plan = FixPlan(continueMigrations: [], closeSlots: [], uncoveredSlots: topology.checks.uncoveredSlots.subtracting(notToCover),
                            downShards: downShards, unfixable: [])
+        for shard in awaiting {
+            plan.unfixable.append(Unfixable(slot: shard.slots.lowest ?? 0, reason:
+                "slots \(shard.slots): master \(shard.masterAddress) is down and its replica \(shard.replicaAddresses.joined(separator: ", ")) "
+                + "has not taken over yet; wait for the automatic failover, or run a failover job with mode takeover"))
+        }
         let openSlots = Set(topology.checks.openSlots.map(\.slot)).sorted()
         for slot in openSlots {
             let migrating = topology.nodes.compactMap { node in node.migrating?[slot].map { (node.id, $0) } }
@@ -78,18 +84,29 @@ public struct FixPlan: Sendable, Equatable {
     }
 
     /// Slot-owning masters we could not read whose replicas (if any) we could not read either. A master that is
-    /// merely flagged failing but answers is not down, and neither is one with a live replica: that replica
-    /// takes over (or a failover job promotes it) with the keys intact.
+    /// merely flagged failing but answers is not down, and neither is one with a live replica (see
+    /// `awaitingFailover`).
     private static func downShards(_ topology: ClusterTopology) -> [DownShard] {
+        unreachableShards(topology).filter { shard in shard.replicas.allSatisfy { !$0.reachable } }.map(\.shard)
+    }
+
+    /// Unreachable slot-owning masters with a reachable replica: the replica takes over with the keys intact
+    /// (by itself, or by a failover job), so covering their slots with empty ones would be wrong.
+    private static func awaitingFailover(_ topology: ClusterTopology) -> [DownShard] {
+        unreachableShards(topology).filter { shard in shard.replicas.contains(where: \.reachable) }
+            .map { DownShard(slots: $0.shard.slots, master: $0.shard.master, masterAddress: $0.shard.masterAddress,
+                             replicaAddresses: $0.replicas.filter(\.reachable).map(\.address)) }
+    }
+
+    private static func unreachableShards(_ topology: ClusterTopology) -> [(shard: DownShard, replicas: [TopologyNode])] {
         var replicasOf: [String: [TopologyNode]] = [:]
         for node in topology.nodes where !node.isMaster {
             if let masterId = node.masterId { replicasOf[masterId, default: []].append(node) }
         }
-        return topology.masters.compactMap { master in
+        return topology.masters.filter { !$0.reachable && !$0.slots.isEmpty }.map { master in
             let replicas = replicasOf[master.id] ?? []
-            guard !master.reachable, !master.slots.isEmpty, !replicas.contains(where: \.reachable) else { return nil }
-            return DownShard(slots: master.slots, master: master.id, masterAddress: master.address,
-                             replicaAddresses: replicas.map(\.address))
+            return (DownShard(slots: master.slots, master: master.id, masterAddress: master.address,
+                              replicaAddresses: replicas.map(\.address)), replicas)
         }
     }
 }

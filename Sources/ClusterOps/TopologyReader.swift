@@ -30,6 +30,8 @@ public struct TopologyReader: Sendable {
         var observations: [NodeObservation] = []
         var triedAddresses = Set<String>()
         var seenIds = Set<String>()
+        // Ids already queued for a later wave: each node's address is parsed once, not once per view naming it.
+        var queuedIds = Set<String>()
         var wave = access.seeds
         while !wave.isEmpty {
             let fresh = wave.filter { triedAddresses.insert($0.description).inserted }
@@ -41,8 +43,8 @@ public struct TopologyReader: Sendable {
                 }
                 observations.append(observation)
                 for entry in observation.nodes ?? [] where !entry.isMyself && !entry.hasNoAddress && !entry.inHandshake {
-                    if let endpoint = RedisEndpoint(entry.address), !seenIds.contains(entry.id),
-                       !triedAddresses.contains(endpoint.description) {
+                    guard !seenIds.contains(entry.id), queuedIds.insert(entry.id).inserted else { continue }
+                    if let endpoint = RedisEndpoint(entry.address), !triedAddresses.contains(endpoint.description) {
                         next.append(endpoint)
                     }
                 }
