@@ -91,3 +91,30 @@ struct JobGuardIntegrationTests {
         #expect(check == "ok")
     }
 }
+
+extension JobGuardIntegrationTests {
+    /// A job found running at start-up resumes with its stored plan; a plan that cannot be read fails the job with
+    /// a clear error instead of being planned again (which would move a half-done reshard's slots twice).
+    @Test func anUnreadableStoredPlanFailsTheJobInsteadOfPlanningAgain() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-plan-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        do {
+            let store = try Store(path: path)
+            try store.insertCluster(ClusterRecord(id: "p", seeds: ["127.0.0.1:1"], username: nil, password: nil,
+                                                  createdAt: Timestamp.now(), updatedAt: Timestamp.now()))
+            let job = try store.insertJob(clusterId: "p", type: "reshard",
+                                          params: #"{"to":"127.0.0.1:2","slots":100,"replace":false}"#, actor: "test")
+            _ = try store.startJob(jobId: job.id, plan: #"{"summary":"half a plan","moves":[{"from":"#,
+                                   slotsTotal: 100, snapshotBefore: nil)
+        }
+        let service = try TestService(databasePath: path)
+        defer { service.stop() }
+        let job = try service.client.waitForJob(1, timeout: 30)
+        #expect(job["status"] as? String == "failed")
+        let error = job["error"] as? [String: Any] ?? [:]
+        #expect(error["code"] as? String == "plan_unreadable")
+        #expect((error["message"] as? String ?? "").contains("not planned again"))
+        // Nothing was planned or taken from the (unreachable) cluster: no snapshot was even attempted.
+        #expect(job["snapshot_before"] is NSNull)
+    }
+}
