@@ -90,6 +90,10 @@ public struct SlotSet: Sendable, Equatable, Hashable {
     }
 
     private static func normalised(_ input: [ClosedRange<Int>]) -> [ClosedRange<Int>] {
+        // CLUSTER NODES prints ranges sorted and merged already: then the input is kept as it is.
+        if zip(input, input.dropFirst()).allSatisfy({ $0.upperBound + 1 < $1.lowerBound }) {
+            return input
+        }
         let sorted = input.sorted { $0.lowerBound < $1.lowerBound }
         var merged: [ClosedRange<Int>] = []
         for range in sorted {

@@ -45,10 +45,8 @@ extension TopologyBuilder {
         messages += failing.map { "[ERR] Node \($0) is flagged as failing." }
         messages += possiblyFailing.map { "[WARNING] Node \($0) is possibly failing." }
         messages += lonely.map { "[WARNING] Master \($0) has no replicas." }
-        var unreachableNodes: [String] = []
-        for address in unreachable where !unreachableNodes.contains(address) {
-            unreachableNodes.append(address)
-        }
+        var seenUnreachable: Set<String> = []
+        let unreachableNodes = unreachable.filter { seenUnreachable.insert($0).inserted }
         messages += unreachableNodes.map { "[ERR] Node \($0) is unreachable." }
 
         let ok = disagreements.isEmpty && openSlots.isEmpty && uncovered.isEmpty && failing.isEmpty
@@ -77,6 +75,8 @@ extension TopologyBuilder {
         var sentences: [String] = []
         for view in views.dropFirst() {
             let actual = signature(view)
+            // In a healthy cluster every view agrees: skip the per-node comparison and its sorting.
+            guard actual != expected else { continue }
             for id in Set(expected.keys).union(actual.keys).sorted() {
                 let mine = actual[id] ?? SlotSet()
                 let theirs = expected[id] ?? SlotSet()

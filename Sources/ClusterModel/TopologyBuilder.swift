@@ -26,13 +26,17 @@ public enum TopologyBuilder {
         }
 
         let flagged = flaggedNodes(views)
+        var failures: [String: NodeObservation] = [:]
+        for observation in failed where failures[observation.address] == nil {
+            failures[observation.address] = observation
+        }
         var built: [TopologyNode] = []
         for id in order {
             let ownView = own[id]
             guard let entry = ownView?.myself ?? majority(reports[id] ?? []) else { continue }
-            let failure = ownView == nil ? failed.first { $0.address == entry.address } : nil
             // A node that has never been met does not know its own IP ("":port): the address we reached it at is it.
             let address = entry.host.isEmpty ? (ownView?.address ?? entry.address) : entry.address
+            let failure = ownView == nil ? failures[entry.address] : nil
             built.append(TopologyNode(
                 id: id,
                 address: address,
@@ -77,22 +81,25 @@ public enum TopologyBuilder {
         let claim = { (entry: ClusterNodeEntry) in
             Claim(isReplica: entry.isReplica, masterId: entry.masterId, slots: entry.slots)
         }
+        let claims = entries.map(claim)
         var votes: [Claim: Int] = [:]
-        for entry in entries {
-            votes[claim(entry), default: 0] += 1
+        for claim in claims {
+            votes[claim, default: 0] += 1
         }
-        var best: ClusterNodeEntry?
-        for entry in entries {
+        // Each entry's vote count is looked up once, not once per comparison.
+        let counts = claims.map { votes[$0] ?? 0 }
+        var best: Int?
+        for index in entries.indices {
             guard let current = best else {
-                best = entry
+                best = index
                 continue
             }
-            let (mine, theirs) = (votes[claim(entry)] ?? 0, votes[claim(current)] ?? 0)
-            if mine > theirs || (mine == theirs && entry.configEpoch > current.configEpoch) {
-                best = entry
+            if counts[index] > counts[current]
+                || (counts[index] == counts[current] && entries[index].configEpoch > entries[current].configEpoch) {
+                best = index
             }
         }
-        return best
+        return best.map { entries[$0] }
     }
 
     /// Masters by lowest slot (slotless ones by address), each followed by its replicas; orphans last.
@@ -102,9 +109,13 @@ public enum TopologyBuilder {
             (($0.slots.lowest ?? Int.max), $0.address) < (($1.slots.lowest ?? Int.max), $1.address)
         }
         let masterIds = Set(masters.map(\.id))
+        var replicasOf: [String: [TopologyNode]] = [:]
+        for node in byAddress where !node.isMaster {
+            replicasOf[node.masterId ?? "", default: []].append(node)
+        }
         var result: [TopologyNode] = []
         for var master in masters {
-            let replicas = byAddress.filter { !$0.isMaster && $0.masterId == master.id }
+            let replicas = replicasOf[master.id] ?? []
             master.replicas = replicas.map(\.id)
             result.append(master)
             result.append(contentsOf: replicas)

@@ -106,10 +106,10 @@ public struct TopologyReader: Sendable {
         -> NodeObservation {
         do {
             let replies = try result.get()
-            let nodesText = try replies[0].get().string ?? ""
+            let nodesReply = try replies[0].get().bytes ?? []
             let info = (try? replies[1].get().string).flatMap { $0 } ?? ""
             let keys = (try? replies[2].get().int).flatMap { $0 }.map { Int($0) }
-            return NodeObservation(address: endpoint.description, nodes: try ClusterNodesParser.parse(nodesText),
+            return NodeObservation(address: endpoint.description, nodes: try ClusterNodesParser.parse(nodesReply),
                                    clusterState: ClusterInfo.field("cluster_state", in: info), keys: keys, error: nil)
         } catch {
             return NodeObservation(address: endpoint.description, nodes: nil, clusterState: nil, keys: nil,

@@ -167,6 +167,12 @@ struct ClusterNodesParserTests {
         #expect(entries[1].flags.isEmpty && !entries[1].isMaster && !entries[1].isReplica)
     }
 
+    @Test("the reply's bytes parse as its text does", arguments: allSeedBlocks.indices)
+    func bytesParseLikeText(index: Int) throws {
+        let text = Self.allSeedBlocks[index].0
+        #expect(try ClusterNodesParser.parse(Array(text.utf8)) == (try ClusterNodesParser.parse(text)))
+    }
+
     @Test func crlfBlankLinesAndTrailingSpaces() throws {
         let text = "\r\n" + SeedFixtures.s001Created.split(separator: "\n").joined(separator: " \r\n") + "\r\n\r\n"
         let entries = try ClusterNodesParser.parse(text)
@@ -211,6 +217,14 @@ struct ClusterNodesParserTests {
             #expect(!reason.isEmpty)
             #expect(error.description.contains(line))
         }
+    }
+
+    @Test("malformed bytes are rejected as the same text is", arguments: malformed.indices)
+    func malformedBytesThrowLikeText(index: Int) {
+        let text = SeedFixtures.s001Created + "\n" + Self.malformed[index].0
+        let fromText = #expect(throws: ClusterModelError.self) { try ClusterNodesParser.parse(text) }
+        let fromBytes = #expect(throws: ClusterModelError.self) { try ClusterNodesParser.parse(Array(text.utf8)) }
+        #expect(fromBytes != nil && fromBytes == fromText)
     }
 
     @Test func entryRoundTripsThroughJSON() throws {

@@ -9,6 +9,12 @@ struct SlotSetTests {
         #expect(set.count == 6001 + 2 + 5461)
     }
 
+    @Test func sortedInputStillMergesAdjacentAndOverlapping() {
+        #expect(SlotSet(ranges: [0...5, 6...10, 12...12]).ranges == [0...10, 12...12])
+        #expect(SlotSet(ranges: [0...5, 3...4, 8...9]).ranges == [0...5, 8...9])
+        #expect(SlotSet(ranges: [0...5, 7...9]).ranges == [0...5, 7...9])
+    }
+
     @Test func emptySet() {
         let set = SlotSet()
         #expect(set.isEmpty)
