@@ -31,9 +31,9 @@ public final class HTTPResponder: Sendable {
             connection.loop.configuration.log("request \(requestID): respond(_:) was given a deferred response")
             response = .problem(HTTPError(500, "internal error (request \(requestID))"))
         }
-        // This thread owns the connection now; a request pipelined behind goes to the handler pool.
+        // This thread has claimed the connection; a request pipelined behind goes to a handler thread.
         if let next = connection.send(response, for: context) {
-            connection.dispatch(next)
+            connection.loop.jobs.submit(.serve(connection, next))
         }
         return true
     }
@@ -75,7 +75,7 @@ public final class HTTPResponder: Sendable {
             return state.handler
         }
         if let handler {
-            connection.loop.pool.submit(.run { handler(interruption) })
+            connection.loop.jobs.submit(.run { handler(interruption) })
         }
     }
 
