@@ -58,21 +58,11 @@ extension Connection {
     /// Loop, at shutdown: a connection between requests closes (`awaitInput` sees the flag), one in the middle of a
     /// request carries on, and a parked or streamed request's responder is told to finish.
     func shutDown() {
-        let (claimed, responder) = state.withLock { state -> (Bool, HTTPResponder?) in
-            switch state.phase {
-            case .reading:
-                state.phase = .handling
-                return (true, nil)
-            case .parked, .streaming:
-                return (false, state.responder)
-            case .handling, .writing, .lingering, .closed:
-                return (false, nil)
-            }
-        }
-        if claimed {
+        if claim(waitingIn: .reading) {
             awaitInput()
+        } else if let responder = state.withLock({ $0.phase == .parked || $0.phase == .streaming ? $0.responder : nil }) {
+            responder.interrupt(.shuttingDown)
         }
-        responder?.interrupt(.shuttingDown)
     }
 
     /// Gives the connection up to wait for input, with the deadline of what is awaited: the body, the rest of the
@@ -90,6 +80,10 @@ extension Connection {
             close()
         } else {
             enter(.reading, until: idleSince + .seconds(configuration.idleTimeout), expiry: .idle, waitingFor: .input)
+            // Shutdown may have gone over the connections while this one was claimed, and then it is ours to close.
+            if loop.isShuttingDown, claim(waitingIn: .reading) {
+                close()
+            }
         }
     }
 

@@ -146,6 +146,15 @@ final class Connection: @unchecked Sendable {
         }
     }
 
+    /// Claims the connection if it waits in `phase`.
+    func claim(waitingIn phase: Phase) -> Bool {
+        state.withLock { state in
+            guard state.phase == phase else { return false }
+            state.phase = .handling
+            return true
+        }
+    }
+
     /// Loop: claims the connection if it waits in a claimable phase whose deadline has passed.
     func claimExpired(at now: ContinuousClock.Instant) -> Expiry? {
         state.withLock { state in
