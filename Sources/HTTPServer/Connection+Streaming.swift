@@ -75,8 +75,9 @@ extension Connection {
         lost?.interrupt(.peerClosed)
     }
 
-    /// Sends queued stream bytes without blocking, under the lock so that writers and the loop never interleave on
-    /// the socket, then arms for what is still awaited. Returns the responder to tell when the peer turned out gone.
+    /// Sends queued stream bytes without blocking, under the lock so that writers and handler threads never
+    /// interleave on the socket, then arms for what is still awaited. Returns the responder to tell when the peer
+    /// turned out gone.
     private func flushStream(_ state: inout State) -> HTTPResponder? {
         do throws(SystemCallError) {
             while !state.stream.waitingForRoom, state.stream.pending > 0 {

@@ -66,7 +66,8 @@ public final class HTTPResponder: Sendable {
         }
     }
 
-    /// Reports an interruption once, on a handler thread so the caller (often the loop) never runs application code.
+    /// Reports an interruption once, on a handler thread, so the caller (the loop, or a thread holding a connection's
+    /// claim) never runs application code.
     func interrupt(_ interruption: HTTPInterruption) {
         let handler = interruptions.withLock { state -> (@Sendable (HTTPInterruption) -> Void)? in
             guard !state.settled, state.occurred == nil else { return nil }
