@@ -124,26 +124,16 @@ final class Connection: @unchecked Sendable {
 
     /// Gives the connection up to wait in `phase`, armed for what that phase waits for. Called by the claimant.
     func enter(_ phase: Phase, until deadline: ContinuousClock.Instant, expiry: Expiry, waitingFor interest: Epoll.Interest) {
-        let armed = state.withLock { state in
-            state.phase = phase
+        state.withLock { state in
             state.deadline = deadline
             state.expiry = expiry
-            return loop.arm(self, for: interest)
-        }
-        if !armed {
-            close()
+            wait(in: phase, for: interest, &state)
         }
     }
 
     /// Gives the connection up to wait in `phase` again, keeping its deadline. Called by the claimant.
     func resume(_ phase: Phase, waitingFor interest: Epoll.Interest) {
-        let armed = state.withLock { state in
-            state.phase = phase
-            return loop.arm(self, for: interest)
-        }
-        if !armed {
-            close()
-        }
+        state.withLock { wait(in: phase, for: interest, &$0) }
     }
 
     /// Claims the connection if it waits in `phase`.
@@ -161,6 +151,17 @@ final class Connection: @unchecked Sendable {
             guard state.phase.isClaimable, let deadline = state.deadline, deadline <= now else { return nil }
             state.phase = .handling
             return state.expiry
+        }
+    }
+
+    /// Under the lock, so that no other thread can claim the connection before it is armed, or closed if epoll
+    /// refuses (the descriptor is gone).
+    private func wait(in phase: Phase, for interest: Epoll.Interest, _ state: inout State) {
+        if loop.arm(self, for: interest) {
+            state.phase = phase
+        } else {
+            _ = state.close()
+            loop.release(self)
         }
     }
 
