@@ -3,9 +3,10 @@ import Glibc
 import Synchronization
 
 /// The server's threads and descriptors. The loop thread accepts, enforces the deadlines and carries out shutdown;
-/// `handlerThreads` threads wait on the connections' epoll and each serves the connection it is woken for: reads,
-/// parses, runs the handler and sends the response on the same thread, with no hand-off in between. Connections are
-/// registered one-shot, so an event reaches one thread, which then owns the connection (see `Connection`).
+/// handler threads wait on the connections' epoll and each serves the connection it is woken for: reads, parses, runs
+/// the handler and sends the response on the same thread, with no hand-off in between. Connections are registered
+/// one-shot, so an event reaches one thread, which then owns the connection (see `Connection`). How many handler
+/// threads wait on epoll at once is `HandlerThreads`' call.
 final class EventLoop: @unchecked Sendable {
     /// What other threads ask of the loop thread.
     enum Command {
@@ -21,6 +22,8 @@ final class EventLoop: @unchecked Sendable {
 
     /// How often deadlines are checked, which bounds how late a timeout fires.
     static let tick = Duration.milliseconds(100)
+    /// How often the loop looks for blocked handler threads while requests are in flight.
+    private static let supervisionTick = Duration.milliseconds(10)
     private static let maxLoopEvents = 64
     /// Room for handlers that build sizable values; only touched pages are committed.
     private static let threadStackSize = 4 << 20
@@ -31,6 +34,7 @@ final class EventLoop: @unchecked Sendable {
     let epoll: Epoll
     let jobs: JobQueue
     let table = Mutex(ConnectionTable())
+    let threads: HandlerThreads
     /// Opens once the loop has stopped and every connection is closed.
     let finished = Latch()
     /// The loop thread's own epoll: the listener and the mailbox.
@@ -82,6 +86,7 @@ final class EventLoop: @unchecked Sendable {
         self.configuration = configuration
         self.handler = handler
         self.listener = listener
+        threads = HandlerThreads(total: max(1, configuration.handlerThreads))
     }
 
     func start() {
@@ -139,8 +144,10 @@ final class EventLoop: @unchecked Sendable {
     }
 
     /// A handler thread: waits for one event at a time (so a handler that blocks holds up no other connection's
-    /// event) and serves it.
+    /// event) and serves it, or waits as a spare while `threads` doesn't need it.
     private func serveConnections() {
+        defer { leave() }
+        guard threads.enlist() else { return }
         var scratch = [UInt8](repeating: 0, count: 64 * 1024)
         var buffer = [UInt8](repeating: 0, count: Epoll.eventSize)
         var events: [Epoll.Event] = []
@@ -153,9 +160,11 @@ final class EventLoop: @unchecked Sendable {
                 configuration.log("handler thread: \(error)")
             }
             for event in events {
-                switch event.token {
-                case stopToken:
+                if event.token == stopToken {
                     break waiting
+                }
+                threads.beginServing()
+                switch event.token {
                 case jobsToken:
                     switch jobs.take() {
                     case .serve(let connection, let request): connection.serve(request)
@@ -165,9 +174,13 @@ final class EventLoop: @unchecked Sendable {
                 default:
                     table.withLock { $0.connection(for: event.token) }?.handle(event, scratch: &scratch)
                 }
+                guard threads.endServing() else { break waiting }
             }
         }
-        // The last thread out closes what they all waited on.
+    }
+
+    /// The last handler thread out closes what they all waited on.
+    private func leave() {
         if runningWorkers.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
             epoll.close()
             stopSignal.close()
@@ -184,8 +197,9 @@ final class EventLoop: @unchecked Sendable {
                 break
             }
             let busy = !isEmpty || stopping || acceptResumes != nil
+            let timeout = threads.isServing ? Self.supervisionTick : busy ? Self.tick : nil
             do {
-                try control.wait(into: &buffer, events: &events, timeout: busy ? Self.tick : nil)
+                try control.wait(into: &buffer, events: &events, timeout: timeout)
             } catch {
                 configuration.log("event loop: \(error)")
             }
@@ -197,6 +211,7 @@ final class EventLoop: @unchecked Sendable {
                     runCommands()
                 }
             }
+            threads.supervise()
             let now = ContinuousClock.now
             if now >= nextSweep {
                 sweep(now)
@@ -207,6 +222,7 @@ final class EventLoop: @unchecked Sendable {
         control.close()
         wakeup.close()
         stopSignal.signal()
+        threads.stop()
         finished.open()
     }
 
