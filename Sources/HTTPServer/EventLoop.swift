@@ -39,9 +39,9 @@ final class EventLoop: @unchecked Sendable {
     let finished = Latch()
     /// The loop thread's own epoll: the listener and the mailbox.
     let control: Epoll
-    private let wakeup: LoopWakeup
+    private let wakeup: EventFD
     /// Readable once the handler threads are to exit.
-    private let stopSignal: LoopWakeup
+    private let stopSignal: EventFD
     private let runningWorkers = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
     private let mailbox = Mutex(Mailbox())
@@ -63,11 +63,11 @@ final class EventLoop: @unchecked Sendable {
             opened.append(control.descriptor)
             epoll = try Epoll.make()
             opened.append(epoll.descriptor)
-            wakeup = try LoopWakeup.make()
+            wakeup = try EventFD.make()
             opened.append(wakeup.descriptor)
-            stopSignal = try LoopWakeup.make()
+            stopSignal = try EventFD.make()
             opened.append(stopSignal.descriptor)
-            let announcer = try LoopWakeup.make()
+            let announcer = try EventFD.make()
             opened.append(announcer.descriptor)
             jobs = JobQueue(announcer: announcer)
             // Tokens with serial 0, which no connection gets.
@@ -237,7 +237,7 @@ final class EventLoop: @unchecked Sendable {
         drained.removeAll(keepingCapacity: true)
     }
 
-    private static func token(_ wakeup: LoopWakeup) -> UInt64 {
+    private static func token(_ wakeup: EventFD) -> UInt64 {
         UInt64(UInt32(bitPattern: wakeup.descriptor))
     }
 }

@@ -16,10 +16,10 @@ final class JobQueue: Sendable {
         var next = 0
     }
 
-    let announcer: LoopWakeup
+    let announcer: EventFD
     private let queue = Mutex(Queue())
 
-    init(announcer: LoopWakeup) {
+    init(announcer: EventFD) {
         self.announcer = announcer
     }
 
