@@ -57,8 +57,10 @@ public struct HTTPServerConfiguration: Sendable {
         self.log = log
     }
 
-    /// Four per core, and at least four: enough that a few blocking handlers don't stall the rest on a small machine.
+    /// Four per core, and at least sixteen. Only about one per core is active while handlers don't block; a spare
+    /// costs a parked thread. Sixteen keeps a small machine serving while several handlers wait on Redis timeouts
+    /// or on the long polls (`GET /jobs/{id}?wait=`) that still block their thread.
     public static var defaultHandlerThreads: Int {
-        max(4, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        max(16, 4 * ProcessInfo.processInfo.activeProcessorCount)
     }
 }
