@@ -1,7 +1,7 @@
 extension Connection {
-    /// The handler returned a deferred response: the application now holds the request, and the loop only watches
-    /// for the peer closing. Bytes the client pipelines behind it stay in the socket until the answer is sent.
-    /// Runs on the handler thread that owned the connection.
+    /// The handler returned a deferred response: the application now holds the request, and epoll only watches for
+    /// the peer closing. Bytes the client pipelines behind it stay in the socket until the answer is sent.
+    /// Runs on the handler thread that claimed the connection.
     func park(_ responder: HTTPResponder) {
         let lost = state.withLock { state -> HTTPResponder? in
             state.phase = .parked
@@ -22,7 +22,7 @@ extension Connection {
         }
     }
 
-    /// Takes the parked request back for `responder`, whose thread then owns the connection and sends the answer;
+    /// Claims the parked request for `responder`, whose thread then sends the answer;
     /// false once it was answered or the connection is gone.
     func unpark(for responder: HTTPResponder) -> Bool {
         state.withLock { state in
@@ -31,14 +31,6 @@ extension Connection {
             state.responder = nil
             return true
         }
-    }
-
-    /// Loop, at shutdown: a parked or streamed request's responder is told to finish.
-    func interruptForShutdown() {
-        let responder = state.withLock { state in
-            state.phase == .parked || state.phase == .streaming ? state.responder : nil
-        }
-        responder?.interrupt(.shuttingDown)
     }
 
     /// Loop, once the shutdown grace has passed: closes the connection whatever it is doing. A handler still running
@@ -56,7 +48,7 @@ extension Connection {
         }
     }
 
-    /// Loop: a parked connection is armed for nothing but the peer closing.
+    /// A parked connection is armed for nothing but the peer closing.
     func parkedEvent(_ event: Epoll.Event) {
         let lost = state.withLock { state -> HTTPResponder? in
             guard state.phase == .parked else { return nil }

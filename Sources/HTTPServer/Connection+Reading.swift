@@ -1,18 +1,26 @@
 extension Connection {
-    /// Runs on the loop thread for each epoll event of this connection.
-    func handle(_ event: Epoll.Event) {
-        switch state.withLock({ $0.phase }) {
-        case .reading: readRequest()
+    /// A handler thread was woken for this connection: claims it if it waits for epoll, and does what its phase
+    /// waits for. `scratch` is the thread's read buffer, so a waiting connection holds none of its own.
+    func handle(_ event: Epoll.Event, scratch: inout [UInt8]) {
+        let waited = state.withLock { state -> Phase in
+            let phase = state.phase
+            if phase.isClaimable {
+                state.phase = .handling
+            }
+            return phase
+        }
+        switch waited {
+        case .reading: readRequest(scratch: &scratch)
         case .writing: continueOutput()
-        case .lingering: discardInput()
+        case .lingering: discardInput(scratch: &scratch)
         case .parked: parkedEvent(event)
         case .streaming: streamEvent(event)
-        // Someone took the connection over after epoll reported it; the new owner re-arms when it is done.
+        // Claimed by another thread since epoll reported it (a deadline, shutdown, a responder); it re-arms when done.
         case .handling, .closed: break
         }
     }
 
-    /// After input or a response, as the owner: returns the next buffered request for the caller to serve, or
+    /// After input or a response, as the claimant: returns the next buffered request for the caller to serve, or
     /// answers a malformed one, sends an interim 100 Continue, or waits for more input.
     func nextStep() -> HTTPRequest? {
         do throws(HTTPParseError) {
@@ -38,7 +46,7 @@ extension Connection {
         return nil
     }
 
-    /// Called by the loop's sweep once the deadline of a loop-owned phase has passed.
+    /// Called by the loop once it has claimed the connection at a passed deadline.
     func expire(_ expiry: Expiry) {
         switch expiry {
         case .idle, .write, .linger: close()
@@ -47,30 +55,19 @@ extension Connection {
         }
     }
 
-    private func readRequest() {
-        let received: IOResult<Int>
-        do {
-            received = try loop.receive(from: socket, into: &parser)
-        } catch {
-            return close()
-        }
-        switch received {
-        case .wouldBlock:
+    /// Loop, at shutdown: a connection between requests closes (`awaitInput` sees the flag), one in the middle of a
+    /// request carries on, and a parked or streamed request's responder is told to finish.
+    func shutDown() {
+        if claim(waitingIn: .reading) {
             awaitInput()
-        case .done(0):
-            close()
-        case .done:
-            if requestStart == nil {
-                requestStart = .now
-            }
-            if let request = nextStep() {
-                dispatch(request)
-            }
+        } else if let responder = state.withLock({ $0.phase == .parked || $0.phase == .streaming ? $0.responder : nil }) {
+            responder.interrupt(.shuttingDown)
         }
     }
 
-    /// Arms for input with the deadline of what is awaited: the body, the rest of the head, or the next request.
-    private func awaitInput() {
+    /// Gives the connection up to wait for input, with the deadline of what is awaited: the body, the rest of the
+    /// head, or the next request.
+    func awaitInput() {
         let configuration = loop.configuration
         if let bodyStart {
             enter(.reading, until: bodyStart + .seconds(configuration.bodyTimeout), expiry: .body, waitingFor: .input)
@@ -83,30 +80,56 @@ extension Connection {
             close()
         } else {
             enter(.reading, until: idleSince + .seconds(configuration.idleTimeout), expiry: .idle, waitingFor: .input)
+            // Shutdown may have gone over the connections while this one was claimed, and then it is ours to close.
+            if loop.isShuttingDown, claim(waitingIn: .reading) {
+                close()
+            }
+        }
+    }
+
+    private func readRequest(scratch: inout [UInt8]) {
+        let received: IOResult<Int>
+        do {
+            received = try receive(into: &scratch)
+        } catch {
+            return close()
+        }
+        switch received {
+        case .wouldBlock:
+            awaitInput()
+        case .done(0):
+            close()
+        case .done(let count):
+            parser.append(scratch[..<count])
+            if requestStart == nil {
+                requestStart = .now
+            }
+            if let request = nextStep() {
+                serve(request)
+            }
         }
     }
 
     private func continueOutput() {
         do {
             guard try flushOutput() else {
-                rearm(for: .output)
-                return
+                return resume(.writing, waitingFor: .output)
             }
         } catch {
             return close()
         }
         if let request = proceed(afterOutput) {
-            dispatch(request)
+            serve(request)
         }
     }
 
-    private func discardInput() {
+    private func discardInput(scratch: inout [UInt8]) {
         do {
             while true {
-                switch try loop.receive(from: socket) {
+                switch try receive(into: &scratch) {
                 case .done(0): return close()
                 case .done: continue
-                case .wouldBlock: return rearm(for: .input)
+                case .wouldBlock: return resume(.lingering, waitingFor: .input)
                 }
             }
         } catch {
@@ -114,10 +137,11 @@ extension Connection {
         }
     }
 
-    /// Re-arms for the current loop-owned phase, keeping its deadline.
-    private func rearm(for interest: Epoll.Interest) {
-        if !state.withLock({ _ in loop.arm(self, for: interest) }) {
-            close()
-        }
+    /// Reads what is there into `scratch`; `.done(0)` is the end of input.
+    private func receive(into scratch: inout [UInt8]) throws(SystemCallError) -> IOResult<Int> {
+        // Array's withUnsafeMutableBytes only rethrows untyped errors, hence the Result.
+        try scratch.withUnsafeMutableBytes { buffer in
+            Result { () throws(SystemCallError) in try socket.receive(into: buffer) }
+        }.get()
     }
 }

@@ -1,5 +1,5 @@
 extension Connection {
-    /// Runs on a handler thread, which owns the connection: serves the request and any pipelined ones behind it.
+    /// Serves the request and any pipelined ones behind it, on the calling thread, which has claimed the connection.
     func serve(_ request: HTTPRequest) {
         var next: HTTPRequest? = request
         while let request = next {
@@ -7,7 +7,7 @@ extension Connection {
         }
     }
 
-    /// Sends a complete response as the owner and logs it; returns a pipelined request that is ready to serve next.
+    /// Sends a complete response as the claimant and logs it; returns a pipelined request that is ready to serve next.
     func send(_ response: HTTPResponse, for context: RequestContext) -> HTTPRequest? {
         let keepAlive = context.wantsKeepAlive && !response.requestsClose && !loop.isShuttingDown
         let connection: String? = keepAlive ? (context.version == "HTTP/1.0" ? "keep-alive" : nil) : "close"
@@ -29,7 +29,8 @@ extension Connection {
         sendFinal(HTTPError(503, "too many connections", headers: HTTPHeaders([("Retry-After", "1")])))
     }
 
-    /// Sends what the socket takes now and leaves the rest to the loop, so no thread ever waits on a slow reader.
+    /// Sends what the socket takes now and waits in `.writing` for room for the rest, so no thread ever waits on a
+    /// slow reader.
     /// Returns a pipelined request that is ready to serve at once.
     func transmit(_ bytes: [UInt8], then after: AfterOutput) -> HTTPRequest? {
         output = bytes

@@ -11,7 +11,7 @@ extension Connection {
             state.stream = StreamOutput()
             state.stream.bytes = head
             state.stream.discardsBody = context.omitsBody || !HTTPResponse.allowsBody(status)
-            // Parking armed it so; an event since then is still to come, and the loop handles it as streaming.
+            // Parking armed it so; an event since then is still to be handled, and is handled as streaming.
             state.stream.armed = .peerClose
             return (true, flushStream(&state))
         }
@@ -57,7 +57,7 @@ extension Connection {
         lost?.interrupt(.peerClosed)
     }
 
-    /// Loop: the peer closed, or there is room for more of the stream.
+    /// The peer closed, or there is room for more of the stream.
     func streamEvent(_ event: Epoll.Event) {
         let lost = state.withLock { state -> HTTPResponder? in
             guard state.phase == .streaming else { return nil }
@@ -75,8 +75,9 @@ extension Connection {
         lost?.interrupt(.peerClosed)
     }
 
-    /// Sends queued stream bytes without blocking, under the lock so that writers and the loop never interleave on
-    /// the socket, then arms for what is still awaited. Returns the responder to tell when the peer turned out gone.
+    /// Sends queued stream bytes without blocking, under the lock so that writers and handler threads never
+    /// interleave on the socket, then arms for what is still awaited. Returns the responder to tell when the peer
+    /// turned out gone.
     private func flushStream(_ state: inout State) -> HTTPResponder? {
         do throws(SystemCallError) {
             while !state.stream.waitingForRoom, state.stream.pending > 0 {

@@ -2,31 +2,38 @@ import Synchronization
 
 /// One accepted connection: its parser, the response on its way out, and who is in charge of it right now.
 ///
-/// The fields outside `state` belong to the connection's current owner, one thread at a time, and `state.phase`
-/// says which thread that is (see `Phase`). Ownership changes hands only inside `state`'s lock, which is also where
-/// the descriptor is re-armed in epoll: a hand-off can't race the readiness it waits for, and the loop never frees a
-/// descriptor that another thread is using.
+/// A connection is either waiting (for epoll, for a deadline, or for the application) or claimed by exactly one
+/// thread, which alone acts on it: `state.phase` is `.handling` then. Whoever is woken for a waiting connection (an
+/// epoll event on a handler thread, a deadline or shutdown on the loop) claims it under `state`'s lock first, and the
+/// claimant is the only thread to touch the fields outside `state`. It gives the connection up again under the same
+/// lock, re-arming the descriptor there, so a hand-off can't race the readiness it waits for, and no descriptor is
+/// freed while another thread uses it.
 final class Connection: @unchecked Sendable {
     enum Phase {
-        /// Loop-owned: waiting for a request or the rest of one; armed for input.
+        /// Waiting for a request or the rest of one; armed for input.
         case reading
-        /// Owned by the thread that runs the handler and sends the response: a handler thread, or whichever thread
-        /// answered a deferred request. Nothing is armed, so the loop leaves it alone.
+        /// Claimed by one thread: a handler thread serving an event or a request, the loop firing a deadline or
+        /// shutting down, or the thread that answered a deferred request. Nothing is armed unless it armed it.
         case handling
-        /// Loop-owned: sending what the socket couldn't take at once; armed for output.
+        /// Waiting for room to send the rest of a response; armed for output.
         case writing
-        /// The application holds the request's responder; the loop only watches for the peer closing.
+        /// The application holds the request's responder; only the peer closing is watched for.
         case parked
-        /// A streamed body: writers queue bytes and send them under the lock; the loop watches for the peer
-        /// closing and for room in the socket.
+        /// A streamed body: writers queue bytes and send them under the lock; epoll reports the peer closing and
+        /// room in the socket.
         case streaming
-        /// Loop-owned: after a final response, reading and discarding until the peer closes or the time is up.
+        /// After a final response: discarding input until the peer closes or the time is up; armed for input.
         case lingering
-        /// Over: the loop frees the descriptor, and every later call is a no-op.
+        /// Over: the descriptor is freed, and every later call is a no-op.
         case closed
+
+        /// The phases whose deadline the loop enforces, and whose connection an epoll event hands to a thread.
+        var isClaimable: Bool {
+            self == .reading || self == .writing || self == .lingering
+        }
     }
 
-    /// What the loop does when `State.deadline` passes.
+    /// What happens when `State.deadline` passes.
     enum Expiry {
         /// Between requests: close without a response.
         case idle
@@ -60,7 +67,7 @@ final class Connection: @unchecked Sendable {
 
     struct State {
         var phase = Phase.reading
-        /// When the loop gives up on the phase; nil while a handler or the application holds the request.
+        /// When the loop gives up on a claimable phase; ignored in the others.
         var deadline: ContinuousClock.Instant?
         var expiry = Expiry.idle
         /// The parked or streamed request's responder, which interruptions are reported to.
@@ -91,7 +98,7 @@ final class Connection: @unchecked Sendable {
     let loop: EventLoop
     let state: Mutex<State>
 
-    // The owner's fields (see `Phase`).
+    // The claimant's fields.
     var parser: HTTPRequestParser
     var output: [UInt8] = []
     var outputOffset = 0
@@ -110,32 +117,55 @@ final class Connection: @unchecked Sendable {
         idleSince = now
         parser = HTTPRequestParser(
             maxHeaderBytes: loop.configuration.maxHeaderBytes, maxBodyBytes: loop.configuration.maxBodyBytes)
-        state = Mutex(State(deadline: now + .seconds(loop.configuration.idleTimeout)))
+        // A turned-away connection starts out claimed by the loop, which sends it the 503.
+        state = Mutex(
+            State(phase: admission == .served ? .reading : .handling, deadline: now + .seconds(loop.configuration.idleTimeout)))
     }
 
-    /// Moves to a loop-owned phase and arms the descriptor for what that phase waits for. Called by the owner.
+    /// Gives the connection up to wait in `phase`, armed for what that phase waits for. Called by the claimant.
     func enter(_ phase: Phase, until deadline: ContinuousClock.Instant, expiry: Expiry, waitingFor interest: Epoll.Interest) {
-        let armed = state.withLock { state in
-            state.phase = phase
+        state.withLock { state in
             state.deadline = deadline
             state.expiry = expiry
-            return loop.arm(self, for: interest)
-        }
-        if !armed {
-            close()
+            wait(in: phase, for: interest, &state)
         }
     }
 
-    /// Hands a request to the handler pool; the thread that takes it owns the connection.
-    func dispatch(_ request: HTTPRequest) {
+    /// Gives the connection up to wait in `phase` again, keeping its deadline. Called by the claimant.
+    func resume(_ phase: Phase, waitingFor interest: Epoll.Interest) {
+        state.withLock { wait(in: phase, for: interest, &$0) }
+    }
+
+    /// Claims the connection if it waits in `phase`.
+    func claim(waitingIn phase: Phase) -> Bool {
         state.withLock { state in
+            guard state.phase == phase else { return false }
             state.phase = .handling
-            state.deadline = nil
+            return true
         }
-        loop.pool.submit(.serve(self, request))
     }
 
-    /// Ends the connection; the loop frees the descriptor. Called by the owner.
+    /// Loop: claims the connection if it waits in a claimable phase whose deadline has passed.
+    func claimExpired(at now: ContinuousClock.Instant) -> Expiry? {
+        state.withLock { state in
+            guard state.phase.isClaimable, let deadline = state.deadline, deadline <= now else { return nil }
+            state.phase = .handling
+            return state.expiry
+        }
+    }
+
+    /// Under the lock, so that no other thread can claim the connection before it is armed, or closed if epoll
+    /// refuses (the descriptor is gone).
+    private func wait(in phase: Phase, for interest: Epoll.Interest, _ state: inout State) {
+        if loop.arm(self, for: interest) {
+            state.phase = phase
+        } else {
+            _ = state.close()
+            loop.release(self)
+        }
+    }
+
+    /// Ends the connection and frees its descriptor. Called by the claimant.
     func close() {
         _ = state.withLock { $0.close() }
         loop.release(self)

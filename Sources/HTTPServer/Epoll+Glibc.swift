@@ -19,7 +19,7 @@ extension Epoll {
         Epoll(descriptor: try SystemCall.checked("epoll_create1") { LinuxCalls.shared.epollCreate(O_CLOEXEC) })
     }
 
-    /// Level-triggered and persistent: for the listener and the wake-up descriptor, which only the loop handles.
+    /// Level-triggered and persistent: for the listener and the eventfds, which stay ready until drained.
     func watch(_ descriptor: Int32, token: UInt64, for interest: Interest) throws(SystemCallError) {
         try control(Self.add, descriptor, token: token, events: interest.rawValue)
     }

@@ -1,10 +1,10 @@
-/// An epoll instance (Epoll+Glibc.swift). The loop thread waits on it; any thread may re-arm a registration,
+/// An epoll instance (Epoll+Glibc.swift). Several threads may wait on one, and any thread may re-arm a registration,
 /// since epoll_ctl is safe to call concurrently with epoll_wait.
 struct Epoll: Sendable {
     let descriptor: Int32
 
     /// What a registration waits for. Connections are always registered one-shot: an event disarms the descriptor
-    /// until its owner re-arms it, which is what lets ownership pass between the loop and other threads.
+    /// and goes to one waiting thread, which claims the connection and re-arms it when done.
     struct Interest: OptionSet, Sendable {
         let rawValue: UInt32
 

@@ -1,7 +1,7 @@
 import Glibc
 
 extension EventLoop {
-    /// Bounds one round of accepting, so a burst of new connections can't starve the open ones.
+    /// Bounds one round of accepting, so a burst of new connections can't starve the loop's other work.
     private static let acceptBatch = 256
     /// Connections over the cap that get their 503 at the same time; beyond this they are closed unanswered.
     private static let maxTurningAway = 64
@@ -32,7 +32,7 @@ extension EventLoop {
         acceptResumes = nil
         guard let listener else { return }
         do {
-            try epoll.watch(listener.descriptor, token: listenerToken, for: .input)
+            try control.watch(listener.descriptor, token: listenerToken, for: .input)
         } catch {
             configuration.log("cannot resume accepting: \(error)")
         }
@@ -41,41 +41,40 @@ extension EventLoop {
     /// The listener stays readable while the backlog is full, so it leaves epoll until the sweep puts it back.
     private func pauseAccepting(_ listener: Socket, _ error: SystemCallError) {
         configuration.log("\(error); pausing accept for \(Self.acceptPause)")
-        try? epoll.unwatch(listener.descriptor)
+        try? control.unwatch(listener.descriptor)
         acceptResumes = .now + Self.acceptPause
     }
 
     private func admit(_ socket: Socket, remoteAddress: String) {
-        let admission: Connection.Admission
-        if served < configuration.maxConnections {
-            admission = .served
-        } else if turningAway < Self.maxTurningAway {
-            admission = .turnedAway
-        } else {
+        let cap = configuration.maxConnections
+        let admitted = table.withLock { table -> (Connection.Admission, UInt64)? in
+            let admission: Connection.Admission
+            if table.served < cap {
+                admission = .served
+            } else if table.turningAway < Self.maxTurningAway {
+                admission = .turnedAway
+            } else {
+                return nil
+            }
+            return (admission, table.makeToken(for: socket.descriptor))
+        }
+        guard let (admission, token) = admitted else {
             socket.close()
             return
         }
-        serial = serial == UInt32.max ? 1 : serial + 1
-        let token = UInt64(serial) << 32 | UInt64(UInt32(bitPattern: socket.descriptor))
-        do {
-            try epoll.register(socket.descriptor, token: token, for: .input)
-        } catch {
-            configuration.log("cannot watch a new connection: \(error)")
-            socket.close()
-            return
-        }
+        // A turned-away connection starts out owned by this thread, which sends the 503; a served one waits for its
+        // request, in the table before epoll can report it.
         let connection = Connection(
             socket: socket, remoteAddress: remoteAddress, token: token, admission: admission, loop: self)
-        let index = Int(socket.descriptor)
-        if index >= connections.count {
-            connections += repeatElement(nil, count: max(index + 1, 2 * connections.count) - connections.count)
+        table.withLock { $0.insert(connection) }
+        do {
+            try epoll.register(socket.descriptor, token: token, for: admission == .served ? .input : [])
+        } catch {
+            configuration.log("cannot watch a new connection: \(error)")
+            connection.close()
+            return
         }
-        connections[index] = connection
-        switch admission {
-        case .served:
-            served += 1
-        case .turnedAway:
-            turningAway += 1
+        if admission == .turnedAway {
             connection.turnAway()
         }
     }

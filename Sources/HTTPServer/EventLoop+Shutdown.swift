@@ -6,41 +6,19 @@ extension EventLoop {
         acceptResumes = nil
         listener?.close()
         listener = nil
-        forEachConnection { connection in
-            switch connection.state.withLock({ $0.phase }) {
-            case .reading:
-                // Loop-owned, so its parser is the loop's to look at.
-                if !connection.parser.hasPartialRequest {
-                    connection.close()
-                }
-            case .parked, .streaming:
-                connection.interruptForShutdown()
-            case .handling, .writing, .lingering, .closed:
-                break
-            }
+        for connection in table.withLock({ $0.all }) {
+            connection.shutDown()
         }
     }
 
     /// The shutdown grace has passed: every connection goes, whatever it is doing.
     func forceCloseConnections() {
-        var count = 0
-        forEachConnection { connection in
-            count += 1
+        let connections = table.withLock { $0.all }
+        for connection in connections {
             connection.forceClose()
         }
-        if count > 0 {
-            configuration.log("shutdown grace elapsed; closed \(count) connection(s) with requests in flight")
-        }
-    }
-
-    /// Visits the open connections; `body` may close the one it is given.
-    func forEachConnection(_ body: (Connection) -> Void) {
-        var index = 0
-        while index < connections.count {
-            if let connection = connections[index] {
-                body(connection)
-            }
-            index += 1
+        if !connections.isEmpty {
+            configuration.log("shutdown grace elapsed; closed \(connections.count) connection(s) with requests in flight")
         }
     }
 }

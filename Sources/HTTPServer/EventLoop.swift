@@ -2,13 +2,14 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// The one thread that waits on epoll: it accepts, reads requests, sends what handler threads couldn't, and
-/// enforces the deadlines. Handlers run on `pool`; connections pass between the two as `Connection` describes.
+/// The server's threads and descriptors. The loop thread accepts, enforces the deadlines and carries out shutdown;
+/// handler threads wait on the connections' epoll and each serves the connection it is woken for: reads, parses, runs
+/// the handler and sends the response on the same thread, with no hand-off in between. Connections are registered
+/// one-shot, so an event reaches one thread, which then owns the connection (see `Connection`). How many handler
+/// threads wait on epoll at once is `HandlerThreads`' call.
 final class EventLoop: @unchecked Sendable {
-    /// What other threads ask of the loop.
+    /// What other threads ask of the loop thread.
     enum Command {
-        /// The connection is over: free its descriptor.
-        case release(Connection)
         case beginShutdown
         case forceClose
     }
@@ -21,31 +22,34 @@ final class EventLoop: @unchecked Sendable {
 
     /// How often deadlines are checked, which bounds how late a timeout fires.
     static let tick = Duration.milliseconds(100)
-    private static let maxEvents = 512
+    /// How often the loop looks for blocked handler threads while requests are in flight.
+    private static let supervisionTick = Duration.milliseconds(10)
+    private static let maxLoopEvents = 64
+    /// Room for handlers that build sizable values; only touched pages are committed.
+    private static let threadStackSize = 4 << 20
 
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler
-    let pool: HandlerPool
+    /// The connections' epoll, which the handler threads wait on.
     let epoll: Epoll
-    let wakeup: LoopWakeup
+    let jobs: JobQueue
+    let table = Mutex(ConnectionTable())
+    let threads: HandlerThreads
     /// Opens once the loop has stopped and every connection is closed.
     let finished = Latch()
+    /// The loop thread's own epoll: the listener and the mailbox.
+    let control: Epoll
+    private let wakeup: EventFD
+    /// Readable once the handler threads are to exit.
+    private let stopSignal: EventFD
+    private let runningWorkers = Atomic<Int>(0)
     private let shuttingDown = Atomic<Bool>(false)
     private let mailbox = Mutex(Mailbox())
-    /// The loop thread's pthread_t, so `release` knows whether it can free a descriptor directly.
-    private let loopThread = Atomic<UInt>(0)
 
     // Only the loop thread touches what follows; the extensions use it too.
     var listener: Socket?
     let listenerToken: UInt64
-    let wakeupToken: UInt64
-    /// Indexed by descriptor.
-    var connections: [Connection?] = []
-    var served = 0
-    var turningAway = 0
-    var serial: UInt32 = 0
-    /// Where every read lands before the parser copies it, so an idle connection holds no read buffer of its own.
-    var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    private let wakeupToken: UInt64
     /// Set while accepting is paused for lack of descriptors.
     var acceptResumes: ContinuousClock.Instant?
     var stopping = false
@@ -53,34 +57,47 @@ final class EventLoop: @unchecked Sendable {
     private var nextSweep = ContinuousClock.now
 
     init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler, listener: Socket) throws(SystemCallError) {
-        let epoll = try Epoll.make()
-        let wakeup: LoopWakeup
-        do {
-            wakeup = try LoopWakeup.make()
-        } catch {
-            epoll.close()
-            throw error
-        }
-        do {
+        var opened: [Int32] = []
+        do throws(SystemCallError) {
+            control = try Epoll.make()
+            opened.append(control.descriptor)
+            epoll = try Epoll.make()
+            opened.append(epoll.descriptor)
+            wakeup = try EventFD.make()
+            opened.append(wakeup.descriptor)
+            stopSignal = try EventFD.make()
+            opened.append(stopSignal.descriptor)
+            let announcer = try EventFD.make()
+            opened.append(announcer.descriptor)
+            jobs = JobQueue(announcer: announcer)
             // Tokens with serial 0, which no connection gets.
-            try epoll.watch(listener.descriptor, token: UInt64(UInt32(bitPattern: listener.descriptor)), for: .input)
-            try epoll.watch(wakeup.descriptor, token: UInt64(UInt32(bitPattern: wakeup.descriptor)), for: .input)
+            listenerToken = UInt64(UInt32(bitPattern: listener.descriptor))
+            wakeupToken = UInt64(UInt32(bitPattern: wakeup.descriptor))
+            try control.watch(listener.descriptor, token: listenerToken, for: .input)
+            try control.watch(wakeup.descriptor, token: wakeupToken, for: .input)
+            try epoll.watch(stopSignal.descriptor, token: Self.token(stopSignal), for: .input)
+            try epoll.watch(announcer.descriptor, token: Self.token(announcer), for: .input)
         } catch {
-            epoll.close()
-            wakeup.close()
+            for descriptor in opened {
+                close(descriptor)
+            }
             throw error
         }
         self.configuration = configuration
         self.handler = handler
-        self.epoll = epoll
-        self.wakeup = wakeup
         self.listener = listener
-        listenerToken = UInt64(UInt32(bitPattern: listener.descriptor))
-        wakeupToken = UInt64(UInt32(bitPattern: wakeup.descriptor))
-        pool = HandlerPool(threads: configuration.handlerThreads)
+        threads = HandlerThreads(total: max(1, configuration.handlerThreads))
     }
 
     func start() {
+        let workers = max(1, configuration.handlerThreads)
+        runningWorkers.store(workers, ordering: .relaxed)
+        for index in 0..<workers {
+            let thread = Thread { [self] in serveConnections() }
+            thread.name = "http-handler-\(index)"
+            thread.stackSize = Self.threadStackSize
+            thread.start()
+        }
         let thread = Thread { [self] in run() }
         thread.name = "http-loop"
         thread.start()
@@ -101,20 +118,18 @@ final class EventLoop: @unchecked Sendable {
         mailbox.withLock { mailbox in
             guard mailbox.isOpen else { return }
             mailbox.commands.append(command)
-            // One wake-up per batch: the loop takes every queued command when it wakes. Signalled under the lock so
-            // the loop can't close the descriptor in between.
+            // Signalled under the lock so the loop can't close the descriptor in between.
             if mailbox.commands.count == 1 {
                 wakeup.signal()
             }
         }
     }
 
-    /// Frees the connection's descriptor now on the loop thread, or asks the loop to. The connection must be closed.
+    /// Forgets a closed connection and frees its descriptor, unless that already happened. Any thread may call it,
+    /// once the connection's phase is `.closed`: after that no other thread touches the descriptor.
     func release(_ connection: Connection) {
-        if pthread_equal(pthread_self(), pthread_t(loopThread.load(ordering: .acquiring))) != 0 {
-            remove(connection)
-        } else {
-            post(.release(connection))
+        if table.withLock({ $0.remove(connection) }) {
+            connection.socket.close()
         }
     }
 
@@ -128,49 +143,75 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Loop thread: reads into the scratch buffer and hands what came to `parser`; `.done(0)` is end of input.
-    func receive(from socket: Socket, into parser: inout HTTPRequestParser) throws(SystemCallError) -> IOResult<Int> {
-        let received = try receive(from: socket)
-        if case .done(let count) = received, count > 0 {
-            parser.append(scratch[..<count])
+    /// A handler thread: waits for one event at a time (so a handler that blocks holds up no other connection's
+    /// event) and serves it, or waits as a spare while `threads` doesn't need it.
+    private func serveConnections() {
+        defer { leave() }
+        guard threads.enlist() else { return }
+        var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+        var buffer = [UInt8](repeating: 0, count: Epoll.eventSize)
+        var events: [Epoll.Event] = []
+        let stopToken = Self.token(stopSignal)
+        let jobsToken = Self.token(jobs.announcer)
+        waiting: while true {
+            do {
+                try epoll.wait(into: &buffer, events: &events, timeout: nil)
+            } catch {
+                configuration.log("handler thread: \(error)")
+            }
+            for event in events {
+                if event.token == stopToken {
+                    break waiting
+                }
+                threads.beginServing()
+                switch event.token {
+                case jobsToken:
+                    switch jobs.take() {
+                    case .serve(let connection, let request): connection.serve(request)
+                    case .run(let body): body()
+                    case nil: break
+                    }
+                default:
+                    table.withLock { $0.connection(for: event.token) }?.handle(event, scratch: &scratch)
+                }
+                guard threads.endServing() else { break waiting }
+            }
         }
-        return received
     }
 
-    /// Loop thread: reads into the scratch buffer, for input that is only discarded.
-    func receive(from socket: Socket) throws(SystemCallError) -> IOResult<Int> {
-        try scratch.withUnsafeMutableBytes { buffer in
-            Result { () throws(SystemCallError) in try socket.receive(into: buffer) }
-        }.get()
-    }
-
-    /// Loop thread: forgets the connection and closes its descriptor, unless that already happened.
-    func remove(_ connection: Connection) {
-        let index = Int(connection.socket.descriptor)
-        guard index < connections.count, connections[index] === connection else { return }
-        connections[index] = nil
-        switch connection.admission {
-        case .served: served -= 1
-        case .turnedAway: turningAway -= 1
+    /// The last handler thread out closes what they all waited on.
+    private func leave() {
+        if runningWorkers.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 {
+            epoll.close()
+            stopSignal.close()
+            jobs.announcer.close()
         }
-        connection.socket.close()
     }
 
     private func run() {
-        loopThread.store(UInt(pthread_self()), ordering: .releasing)
-        var buffer = [UInt8](repeating: 0, count: Self.maxEvents * Epoll.eventSize)
+        var buffer = [UInt8](repeating: 0, count: Self.maxLoopEvents * Epoll.eventSize)
         var events: [Epoll.Event] = []
-        events.reserveCapacity(Self.maxEvents)
-        while !stopping || served + turningAway > 0 {
-            let busy = served + turningAway > 0 || stopping || acceptResumes != nil
+        while true {
+            let isEmpty = table.withLock { $0.isEmpty }
+            if stopping, isEmpty {
+                break
+            }
+            let busy = !isEmpty || stopping || acceptResumes != nil
+            let timeout = threads.isServing ? Self.supervisionTick : busy ? Self.tick : nil
             do {
-                try epoll.wait(into: &buffer, events: &events, timeout: busy ? Self.tick : nil)
+                try control.wait(into: &buffer, events: &events, timeout: timeout)
             } catch {
                 configuration.log("event loop: \(error)")
             }
             for event in events {
-                dispatch(event)
+                if event.token == listenerToken {
+                    acceptConnections()
+                } else if event.token == wakeupToken {
+                    wakeup.drain()
+                    runCommands()
+                }
             }
+            threads.supervise()
             let now = ContinuousClock.now
             if now >= nextSweep {
                 sweep(now)
@@ -178,35 +219,25 @@ final class EventLoop: @unchecked Sendable {
             }
         }
         mailbox.withLock { $0.isOpen = false }
-        epoll.close()
+        control.close()
         wakeup.close()
-        pool.stop()
+        stopSignal.signal()
+        threads.stop()
         finished.open()
-    }
-
-    private func dispatch(_ event: Epoll.Event) {
-        if event.token == listenerToken {
-            acceptConnections()
-        } else if event.token == wakeupToken {
-            wakeup.drain()
-            runCommands()
-        } else {
-            let index = Int(UInt32(truncatingIfNeeded: event.token))
-            guard index < connections.count, let connection = connections[index], connection.token == event.token
-            else { return }
-            connection.handle(event)
-        }
     }
 
     private func runCommands() {
         mailbox.withLock { swap(&$0.commands, &drained) }
         for command in drained {
             switch command {
-            case .release(let connection): remove(connection)
             case .beginShutdown: shutDownConnections()
             case .forceClose: forceCloseConnections()
             }
         }
         drained.removeAll(keepingCapacity: true)
+    }
+
+    private static func token(_ wakeup: EventFD) -> UInt64 {
+        UInt64(UInt32(bitPattern: wakeup.descriptor))
     }
 }

@@ -31,9 +31,9 @@ public final class HTTPResponder: Sendable {
             connection.loop.configuration.log("request \(requestID): respond(_:) was given a deferred response")
             response = .problem(HTTPError(500, "internal error (request \(requestID))"))
         }
-        // This thread owns the connection now; a request pipelined behind goes to the handler pool.
+        // This thread has claimed the connection; a request pipelined behind goes to a handler thread.
         if let next = connection.send(response, for: context) {
-            connection.dispatch(next)
+            connection.loop.jobs.submit(.serve(connection, next))
         }
         return true
     }
@@ -66,7 +66,8 @@ public final class HTTPResponder: Sendable {
         }
     }
 
-    /// Reports an interruption once, on a handler thread so the caller (often the loop) never runs application code.
+    /// Reports an interruption once, on a handler thread, so the caller (the loop, or a thread holding a connection's
+    /// claim) never runs application code.
     func interrupt(_ interruption: HTTPInterruption) {
         let handler = interruptions.withLock { state -> (@Sendable (HTTPInterruption) -> Void)? in
             guard !state.settled, state.occurred == nil else { return nil }
@@ -75,7 +76,7 @@ public final class HTTPResponder: Sendable {
             return state.handler
         }
         if let handler {
-            connection.loop.pool.submit(.run { handler(interruption) })
+            connection.loop.jobs.submit(.run { handler(interruption) })
         }
     }
 

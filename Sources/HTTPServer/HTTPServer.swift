@@ -2,8 +2,9 @@ import Foundation
 import Glibc
 import Synchronization
 
-/// An HTTP/1.1 server on POSIX sockets: one event-loop thread (epoll) holds every connection, and a bounded pool of
-/// threads runs the handlers, so an idle or slow client costs a descriptor and a small buffer, not a thread.
+/// An HTTP/1.1 server on POSIX sockets, event-driven (epoll): a loop thread accepts and enforces deadlines, and a
+/// bounded set of handler threads serves whichever connection has input, so an idle or slow client costs a
+/// descriptor and a small buffer, not a thread.
 public final class HTTPServer: Sendable {
     let configuration: HTTPServerConfiguration
     let handler: HTTPHandler

@@ -19,8 +19,10 @@ public struct HTTPServerConfiguration: Sendable {
     /// Connections beyond this get a 503 (with `Retry-After`) and are closed. Each open connection costs a
     /// descriptor and a small buffer, not a thread; `start()` raises the descriptor limit to make room.
     public var maxConnections: Int
-    /// Threads that run handlers. Handlers may block on SQLite or on Redis for a while, so there are several per
-    /// core; waits that last (long polls, streams) should use `HTTPResponse.deferred`, which holds no thread.
+    /// Threads that serve connections with input and run their handlers. About one per core waits for input at a
+    /// time; the rest are spares that step in while handlers block (on SQLite, on Redis), which is why there are
+    /// several per core. Waits that last (long polls, streams) should use `HTTPResponse.deferred`, which holds no
+    /// thread. Accepting and timeouts never wait for these threads.
     public var handlerThreads: Int
     /// Seconds `shutdown()` waits for in-flight requests before closing their connections.
     public var shutdownGrace: Double
@@ -55,8 +57,10 @@ public struct HTTPServerConfiguration: Sendable {
         self.log = log
     }
 
-    /// Four per core, and at least four: enough that a few blocking handlers don't stall the rest on a small machine.
+    /// Four per core, and at least sixteen. Only about one per core is active while handlers don't block; a spare
+    /// costs a parked thread. Sixteen keeps a small machine serving while several handlers wait on Redis timeouts
+    /// or on the long polls (`GET /jobs/{id}?wait=`) that still block their thread.
     public static var defaultHandlerThreads: Int {
-        max(4, 4 * ProcessInfo.processInfo.activeProcessorCount)
+        max(16, 4 * ProcessInfo.processInfo.activeProcessorCount)
     }
 }

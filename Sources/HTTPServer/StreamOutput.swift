@@ -9,7 +9,7 @@ struct StreamOutput {
     var finished = false
     /// HEAD, or a status without a body: writes are accepted and dropped.
     var discardsBody = false
-    /// The socket was full; the loop sends the rest when epoll reports room.
+    /// The socket was full; the rest goes when epoll reports room.
     var waitingForRoom = false
     /// What the one-shot registration is armed with, or nil once an event used it up; spares a re-arm per write.
     var armed: Epoll.Interest?

@@ -36,6 +36,36 @@ import Testing
         #expect(finished.withLock { $0 } == ["/fast", "/slow"])
     }
 
+    @Test func handlersThatBlockLeaveTheOtherHandlerThreadsServing() throws {
+        let release = DispatchSemaphore(value: 0)
+        let blocked = DispatchSemaphore(value: 0)
+        let handler: HTTPHandler = { request in
+            if request.path == "/block" {
+                blocked.signal()
+                release.wait()
+            }
+            return .text(200, request.path)
+        }
+        try TestServer.with({ $0.handlerThreads = 8 }, handler: handler) { server in
+            let stuck = try (0..<6).map { _ in try TestClient(port: server.port) }
+            for client in stuck {
+                try client.send("GET /block HTTP/1.1\r\nHost: x\r\n\r\n")
+            }
+            // More handlers are blocked than this machine keeps threads waiting on epoll: spares must step in.
+            for _ in stuck {
+                #expect(blocked.wait(timeout: .now() + 10) == .success)
+            }
+            let fast = try TestClient(port: server.port)
+            #expect(try fast.request("GET /fast HTTP/1.1\r\nHost: x\r\n\r\n").text == "/fast")
+            for _ in stuck {
+                release.signal()
+            }
+            for client in stuck {
+                #expect(try client.readResponse().text == "/block")
+            }
+        }
+    }
+
     @Test func shutdownFinishesInFlightRequestsAndRefusesNewConnections() throws {
         let started = DispatchSemaphore(value: 0)
         var configuration = HTTPServerConfiguration(port: 0, shutdownGrace: 10, log: { _ in })

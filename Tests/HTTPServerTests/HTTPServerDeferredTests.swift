@@ -89,6 +89,23 @@ import Testing
         }
     }
 
+    @Test func aParkedRequestOutlivesTheIdleAndHeaderTimeouts() throws {
+        let responders = TestResponders()
+        try TestServer.with({
+            $0.idleTimeout = 0.3
+            $0.headerTimeout = 0.3
+        }, handler: responders.handler) { server in
+            let client = try TestClient(port: server.port)
+            try client.send("GET /wait HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(responders.waitForArrivals(1))
+            // Well past both timeouts: the application owns the request's lifetime.
+            Thread.sleep(forTimeInterval: 1)
+            let responder = try #require(responders.takeAll().first)
+            #expect(responder.respond(.text(200, "still here")))
+            #expect(try client.readResponse().text == "still here")
+        }
+    }
+
     @Test func shutdownInterruptsParkedRequestsAndTheirAnswersArrive() throws {
         let started = Mutex<[HTTPStreamWriter]>([])
         let parked = DispatchSemaphore(value: 0)

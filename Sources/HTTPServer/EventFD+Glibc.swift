@@ -1,8 +1,8 @@
 import Glibc
 
-extension LoopWakeup {
-    static func make() throws(SystemCallError) -> LoopWakeup {
-        LoopWakeup(descriptor: try SystemCall.checked("eventfd") { LinuxCalls.shared.eventFD(0, O_CLOEXEC | O_NONBLOCK) })
+extension EventFD {
+    static func make() throws(SystemCallError) -> EventFD {
+        EventFD(descriptor: try SystemCall.checked("eventfd") { LinuxCalls.shared.eventFD(0, O_CLOEXEC | O_NONBLOCK) })
     }
 
     /// Adds to the counter; would-block means it is saturated, i.e. a wake-up is already pending.
