@@ -38,6 +38,7 @@ public final class JobWorker: @unchecked Sendable {
         defer { condition.unlock() }
         guard !started else { return }
         started = true
+        wakeRequested = true
         subscription = store.changes.subscribe(jobId: nil) { [weak self] change in
             // Progress and events don't change the queue; a job queued or ended does.
             if case .job(let job) = change, job.status == .queued || job.status.isFinished { self?.wake() }
@@ -80,25 +81,28 @@ public final class JobWorker: @unchecked Sendable {
     private func dispatchLoop() {
         while true {
             condition.lock()
+            while !stopping {
+                if let retryAt {
+                    // Backing off after a store failure: nothing is tried before `retryAt`, whatever wakes us, so a
+                    // failing store costs one attempt per pause rather than a spin.
+                    if retryAt <= Date() {
+                        self.retryAt = nil
+                        break
+                    }
+                    _ = condition.wait(until: retryAt)
+                } else if wakeRequested {
+                    break
+                } else {
+                    condition.wait()
+                }
+            }
             if stopping {
                 condition.unlock()
                 return
             }
             wakeRequested = false
-            retryAt = nil
             condition.unlock()
-
             dispatch()
-
-            condition.lock()
-            while !stopping && !wakeRequested {
-                if let retryAt {
-                    if !condition.wait(until: retryAt) { break }
-                } else {
-                    condition.wait()
-                }
-            }
-            condition.unlock()
         }
     }
 
@@ -135,8 +139,7 @@ public final class JobWorker: @unchecked Sendable {
         condition.lock()
         let delay = backoff
         backoff = min(backoff * 2, JobWorker.maxBackoff)
-        let at = Date().addingTimeInterval(delay)
-        retryAt = min(retryAt ?? at, at)
+        retryAt = Date().addingTimeInterval(delay)
         condition.broadcast()
         condition.unlock()
         log("\(reason); retrying in \(delay)s")

@@ -1,4 +1,5 @@
 import Foundation
+import Jobs
 import SQLite
 import Store
 import Testing
@@ -117,4 +118,48 @@ extension JobGuardIntegrationTests {
         // Nothing was planned or taken from the (unreachable) cluster: no snapshot was even attempted.
         #expect(job["snapshot_before"] is NSNull)
     }
+}
+
+extension JobGuardIntegrationTests {
+    /// While another process holds the database's write lock past the busy timeout, the worker leaves the job
+    /// queued and retries after pauses that double, instead of spinning; once the lock is gone the job goes on.
+    @Test func theWorkerBacksOffWhileTheStoreIsLocked() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-lock-\(UUID().uuidString).sqlite").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let store = try Store(path: path, busyTimeoutMilliseconds: 50)
+        try store.insertCluster(ClusterRecord(id: "l", seeds: ["127.0.0.1:1"], username: nil, password: nil,
+                                              createdAt: Timestamp.now(), updatedAt: Timestamp.now()))
+        let job = try store.insertJob(clusterId: "l", type: "set-timeout", params: #"{"node_timeout_ms":4000}"#, actor: "test")
+        let other = try Database(path: path)
+        try other.read { db in try db.executeScript("BEGIN IMMEDIATE") }
+
+        let lines = LogLines()
+        let worker = JobWorker(store: store, log: { lines.append($0) })
+        worker.start()
+        defer { worker.stop() }
+        Thread.sleep(forTimeInterval: 2.5)
+        let retries = lines.all.filter { $0.contains("retrying in") }
+        // Attempts at about 0, 0.5 and 1.5 s: a spinning worker would have logged hundreds.
+        #expect((1...4).contains(retries.count), "\(retries)")
+        #expect(retries.first?.contains("retrying in 0.5s") == true, "\(retries)")
+        if retries.count > 1 { #expect(retries[1].contains("retrying in 1.0s"), "\(retries)") }
+        #expect(try store.job(job.id)?.status == .queued)
+
+        try other.read { db in try db.executeScript("COMMIT") }
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, try store.job(job.id)?.status.isFinished != true {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        // The seed is unreachable, so the job fails at planning; what matters is that it was not left behind.
+        let final = try #require(try store.job(job.id))
+        #expect(final.status.isFinished, "job still \(final.status) after the lock was released; log: \(lines.all)")
+    }
+}
+
+private final class LogLines: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+
+    func append(_ line: String) { lock.lock(); lines.append(line); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return lines }
 }
