@@ -117,7 +117,7 @@ def main():
             sys.exit(f"missing {binary}: run make bench-http")
     if shutil.which("wrk") is None:
         sys.exit("wrk is not installed: run make deps")
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
     workdir = tempfile.mkdtemp(prefix="http-bench-")

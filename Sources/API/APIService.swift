@@ -7,7 +7,6 @@ import Store
 
 /// Maps HTTP routes to the service layer: clusters, snapshots, jobs, and the service's own health and metrics.
 public final class APIService: Sendable {
-    let store: Store
     let metrics = Metrics()
     let log: @Sendable (String) -> Void
     public let router: Router
@@ -15,11 +14,10 @@ public final class APIService: Sendable {
     /// `heartbeat` is the seconds between comment lines on an idle event stream.
     public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), heartbeat: Double = 15,
                 log: @escaping @Sendable (String) -> Void) {
-        self.store = store
         self.log = log
         var router = Router(log: log)
         APIService.addRoutes(to: &router, clusters: ClusterService(store: store, settings: settings),
-                             jobs: JobService(store: store, settings: settings), store: store, metrics: metrics,
+                             jobs: JobService(store: store, settings: settings), metrics: metrics,
                              heartbeat: heartbeat)
         self.router = router
     }
@@ -44,18 +42,16 @@ public final class APIService: Sendable {
                 return try body(request, parameters)
             } catch let error as ServiceError {
                 return Problem.response(error)
-            } catch StoreError.unavailable(let reason) {
-                return Problem.response(.unavailable("the job store is unavailable: \(reason)"))
             }
         }
     }
 
-    private static func addRoutes(to router: inout Router, clusters: ClusterService, jobs: JobService, store: Store,
+    private static func addRoutes(to router: inout Router, clusters: ClusterService, jobs: JobService,
                                   metrics: Metrics, heartbeat: Double) {
         let clusterRoutes = ClusterRoutes(clusters: clusters)
         let jobRoutes = JobRoutes(jobs: jobs, metrics: metrics, heartbeat: heartbeat)
         let submissions = JobSubmissionRoutes(jobs: jobs)
-        let meta = MetaRoutes(store: store, metrics: metrics)
+        let meta = MetaRoutes(clusters: clusters, jobs: jobs, metrics: metrics)
 
         router.add("GET", "/healthz", route(meta.health))
         router.add("GET", "/openapi.yaml", route(meta.spec))

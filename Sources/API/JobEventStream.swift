@@ -65,9 +65,8 @@ final class JobEventStream: @unchecked Sendable {
         case .event(let event):
             sendEvents([event])
         case .job(let job):
+            // The job's events are written by its one thread before it ends, and posted in that order.
             if job.status.isFinished {
-                // Events recorded before the end but not yet seen (none are expected) go out first.
-                if let missed = try? jobs.events(jobId: jobId, after: lastEventId) { sendEvents(missed) }
                 end(job)
             } else {
                 send(progress: job)

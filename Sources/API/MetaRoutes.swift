@@ -1,9 +1,11 @@
 import EmbeddedResources
 import HTTPServer
+import Service
 import Store
 
 struct MetaRoutes: Sendable {
-    let store: Store
+    let clusters: ClusterService
+    let jobs: JobService
     let metrics: Metrics
 
     func health(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
@@ -20,12 +22,12 @@ struct MetaRoutes: Sendable {
                      "# TYPE rcm_http_requests_total counter"]
         lines += metrics.requestLines()
         lines += ["# HELP rcm_jobs Jobs by status.", "# TYPE rcm_jobs gauge"]
-        let counts = try store.jobCountsByStatus()
+        let counts = try jobs.countsByStatus()
         for status in JobStatus.allCases {
             lines.append("rcm_jobs{status=\"\(status.rawValue)\"} \(counts[status] ?? 0)")
         }
         lines += ["# HELP rcm_clusters Registered clusters.", "# TYPE rcm_clusters gauge",
-                  "rcm_clusters \(try store.clusters().count)"]
+                  "rcm_clusters \(try clusters.clusters().count)"]
         return HTTPResponse.text(200, lines.joined(separator: "\n") + "\n", contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 }

@@ -77,7 +77,7 @@ public enum ClusterNodesParser {
         var migrating: [Int: String] = [:]
         for token in fields.dropFirst(8) {
             if bytes[token.lowerBound] == UInt8(ascii: "[") {
-                guard bytes[token.upperBound - 1] == UInt8(ascii: "]"), token.count >= 2 else {
+                guard token.count >= 2, bytes[token.upperBound - 1] == UInt8(ascii: "]") else {
                     throw fail("unterminated open slot \(string(bytes, token))")
                 }
                 guard let (slot, isMigrating, peer) = parseOpenSlot(bytes, token.dropFirst().dropLast()) else {

@@ -52,8 +52,7 @@ public struct FixPlan: Sendable, Equatable {
     }
 
     public static func make(from topology: ClusterTopology) -> FixPlan {
-        let downShards = downShards(topology)
-        let awaiting = awaitingFailover(topology)
+        let (downShards, awaiting) = unreachableShards(topology)
         let notToCover = (downShards.map(\.slots) + awaiting.map(\.slots)).reduce(SlotSet()) { $0.union($1) }
         var plan = FixPlan(continueMigrations: [], closeSlots: [], uncoveredSlots: topology.checks.uncoveredSlots.subtracting(notToCover),
                            downShards: downShards, unfixable: [])
@@ -83,30 +82,24 @@ public struct FixPlan: Sendable, Equatable {
         return plan
     }
 
-    /// Slot-owning masters we could not read whose replicas (if any) we could not read either. A master that is
-    /// merely flagged failing but answers is not down, and neither is one with a live replica (see
-    /// `awaitingFailover`).
-    private static func downShards(_ topology: ClusterTopology) -> [DownShard] {
-        unreachableShards(topology).filter { shard in shard.replicas.allSatisfy { !$0.reachable } }.map(\.shard)
-    }
-
-    /// Unreachable slot-owning masters with a reachable replica: the replica takes over with the keys intact
-    /// (by itself, or by a failover job), so covering their slots with empty ones would be wrong.
-    private static func awaitingFailover(_ topology: ClusterTopology) -> [DownShard] {
-        unreachableShards(topology).filter { shard in shard.replicas.contains(where: \.reachable) }
-            .map { DownShard(slots: $0.shard.slots, master: $0.shard.master, masterAddress: $0.shard.masterAddress,
-                             replicaAddresses: $0.replicas.filter(\.reachable).map(\.address)) }
-    }
-
-    private static func unreachableShards(_ topology: ClusterTopology) -> [(shard: DownShard, replicas: [TopologyNode])] {
-        var replicasOf: [String: [TopologyNode]] = [:]
-        for node in topology.nodes where !node.isMaster {
-            if let masterId = node.masterId { replicasOf[masterId, default: []].append(node) }
+    /// Slot-owning masters we could not read, split by their replicas. `down`: no replica answered either, so
+    /// nobody serves the slots (a master merely flagged failing that still answers is not down). `awaitingFailover`:
+    /// a replica answers and takes over with the keys intact (by itself, or by a failover job), so covering their
+    /// slots with empty ones would be wrong; its `replicaAddresses` are the live replicas only.
+    private static func unreachableShards(_ topology: ClusterTopology) -> (down: [DownShard], awaitingFailover: [DownShard]) {
+        var down: [DownShard] = []
+        var awaiting: [DownShard] = []
+        for master in topology.masters where !master.reachable && !master.slots.isEmpty {
+            let replicas = master.replicas.compactMap { topology.node(id: $0) }
+            let live = replicas.filter(\.reachable)
+            let shard = DownShard(slots: master.slots, master: master.id, masterAddress: master.address,
+                                  replicaAddresses: (live.isEmpty ? replicas : live).map(\.address))
+            if live.isEmpty {
+                down.append(shard)
+            } else {
+                awaiting.append(shard)
+            }
         }
-        return topology.masters.filter { !$0.reachable && !$0.slots.isEmpty }.map { master in
-            let replicas = replicasOf[master.id] ?? []
-            return (DownShard(slots: master.slots, master: master.id, masterAddress: master.address,
-                              replicaAddresses: replicas.map(\.address)), replicas)
-        }
+        return (down, awaiting)
     }
 }

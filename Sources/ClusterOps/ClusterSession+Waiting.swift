@@ -44,10 +44,10 @@ extension ClusterSession {
 
     /// The node's own line of CLUSTER NODES, and the whole view.
     public func view(_ address: String) throws(ClusterOpsError) -> (myself: ClusterNodeEntry, nodes: [ClusterNodeEntry]) {
-        let text = try call(address, ["CLUSTER", "NODES"], idempotent: true).string ?? ""
+        let reply = try call(address, ["CLUSTER", "NODES"], idempotent: true).bytes ?? []
         let nodes: [ClusterNodeEntry]
         do {
-            nodes = try ClusterNodesParser.parse(text)
+            nodes = try ClusterNodesParser.parse(reply)
         } catch {
             throw .failed("\(address): unreadable CLUSTER NODES: \(error)")
         }

@@ -2,8 +2,9 @@ import ClusterModel
 import Foundation
 import RESP
 
-/// A job's connections to one cluster, checked out of the cluster's pool and given back by `close()`. Not
-/// Sendable: a session belongs to the one thread running the job, and so do the connections it holds.
+/// A job's connections to one cluster, checked out of the cluster's pool and given back by `close()` (or by the
+/// lease when the session goes). Not Sendable: a session belongs to the one thread running the job, and so do
+/// the connections it holds.
 ///
 /// Nothing is sent twice unless it is safe: `call` and `pipeline` retry a broken connection only for commands
 /// the caller declares idempotent, and commands that change cluster state go through `change`, which re-reads
@@ -16,8 +17,6 @@ public final class ClusterSession {
         self.access = access
         self.lease = ConnectionLease(access: access)
     }
-
-    deinit { close() }
 
     /// Returns the session's connections to the pool. The session stays usable and checks out again if needed.
     public func close() {
@@ -48,19 +47,11 @@ public final class ClusterSession {
     @discardableResult
     public func call(_ address: String, bytes arguments: [[UInt8]], idempotent: Bool = false,
                      readTimeout: Double? = nil) throws(ClusterOpsError) -> RESPValue {
-        var attempts = idempotent ? 2 : 1
-        while true {
-            attempts -= 1
-            let connection = try connection(address)
+        try exchange(address, idempotent: idempotent) { connection throws(RedisError) in
             let previous = connection.readTimeout
             if let readTimeout { connection.readTimeout = readTimeout }
             defer { if !connection.isClosed { connection.readTimeout = previous } }
-            do {
-                return try connection.command(bytes: arguments)
-            } catch {
-                if error.isLostReply && attempts > 0 { continue }
-                throw .redis(endpoint: address, error)
-            }
+            return try connection.command(bytes: arguments)
         }
     }
 
@@ -69,12 +60,22 @@ public final class ClusterSession {
     public func pipeline(_ address: String, _ commands: [[String]], idempotent: Bool = false)
         throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
         guard !commands.isEmpty else { return [] }
+        let request = commands.map { $0.map { Array($0.utf8) } }
+        return try exchange(address, idempotent: idempotent) { connection throws(RedisError) in
+            try connection.pipeline(request)
+        }
+    }
+
+    /// Runs `body` on the session's connection to `address`; after a lost reply it runs once more, on a new
+    /// connection, only when `idempotent`.
+    private func exchange<Value>(_ address: String, idempotent: Bool,
+                                 _ body: (RedisConnection) throws(RedisError) -> Value) throws(ClusterOpsError) -> Value {
         var attempts = idempotent ? 2 : 1
         while true {
             attempts -= 1
             let connection = try connection(address)
             do {
-                return try connection.pipeline(commands.map { $0.map { Array($0.utf8) } })
+                return try body(connection)
             } catch {
                 if error.isLostReply && attempts > 0 { continue }
                 throw .redis(endpoint: address, error)

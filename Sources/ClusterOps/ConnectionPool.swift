@@ -4,7 +4,7 @@ import RESP
 /// Idle, authenticated connections kept per node and credentials, so a job's steps, its convergence polls and
 /// the API's topology reads reuse them instead of paying connect + AUTH every time.
 ///
-/// Thread-safe: `lock` guards `idle`. An idle connection belongs to the pool; a checked-out one belongs to the
+/// Thread-safe: `lock` guards `idle` and `lastSweep`. An idle connection belongs to the pool; a checked-out one belongs to the
 /// one thread that took it until it is checked in. Credentials are part of the key, so a connection
 /// authenticated for one cluster is never handed to another that happens to share an address. Only healthy
 /// connections come back: one that saw a transport error, timeout or protocol error is closed by

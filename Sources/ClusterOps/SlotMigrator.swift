@@ -71,7 +71,7 @@ public final class SlotMigrator {
                                                source: source, target: target)
         } catch {
             // Nothing has moved yet: close the batch on the target so no slot is left open.
-            _ = try? session.pipeline(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "STABLE"] }, idempotent: true)
+            settle(slots, ["STABLE"], on: [target])
             throw error
         }
         do {
@@ -92,19 +92,45 @@ public final class SlotMigrator {
 
     /// After a failure mid-batch, leaves as few slots open as the nodes allow: a slot whose keys all reached the
     /// target is handed over, one whose keys are all still on the source is closed where it was. A slot with keys
-    /// on both sides stays open for `fix` (or a resumed job) to finish, and an event says so.
+    /// on both sides, or whose keys cannot be counted, stays open for `fix` (or a resumed job) to finish, and an
+    /// event says so.
     private func close(_ slots: [Int], move: SlotMove, source: String, target: String) {
         for slot in slots {
-            let onSource = (try? session.call(source, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int) ?? nil
-            let onTarget = (try? session.call(target, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int) ?? nil
+            let onSource: Int64?
+            let onTarget: Int64?
+            do {
+                onSource = try session.call(source, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int
+                onTarget = try session.call(target, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int
+            } catch {
+                observer.event("slot \(slot) left open (its keys could not be counted: \(error)); run fix to finish it", node: source)
+                continue
+            }
             if onSource == 0 {
-                _ = try? session.call(target, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", move.to], idempotent: true)
-                _ = try? session.call(source, ["CLUSTER", "SETSLOT", "\(slot)", "NODE", move.to], idempotent: true)
+                settle([slot], ["NODE", move.to], on: [target, source])
             } else if onTarget == 0 {
-                _ = try? session.call(target, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"], idempotent: true)
-                _ = try? session.call(source, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"], idempotent: true)
+                settle([slot], ["STABLE"], on: [target, source])
             } else {
                 observer.event("slot \(slot) left open (keys on both \(source) and \(target)); run fix to finish it", node: source)
+            }
+        }
+    }
+
+    /// Cleanup after a failure, whose own error is the one thrown: `CLUSTER SETSLOT <slot> <state>` on each of
+    /// `nodes` in turn, and an event for every node that refused or could not be reached, since that slot is
+    /// still open there.
+    private func settle(_ slots: [Int], _ state: [String], on nodes: [String]) {
+        let commands = slots.map { ["CLUSTER", "SETSLOT", "\($0)"] + state }
+        for node in nodes {
+            do {
+                for (slot, result) in zip(slots, try session.pipeline(node, commands, idempotent: true)) {
+                    if case .failure(let error) = result {
+                        observer.event("slot \(slot) left open on \(node) (SETSLOT \(state.joined(separator: " ")) refused: \(error)); "
+                                       + "run fix to finish it", node: node)
+                    }
+                }
+            } catch {
+                observer.event("slots \(SlotSet(slots)) left open on \(node) (SETSLOT \(state.joined(separator: " ")) failed: \(error)); "
+                               + "run fix to finish them", node: node)
             }
         }
     }

@@ -4,15 +4,9 @@ extension Connection {
     /// Runs on the handler thread that claimed the connection.
     func park(_ responder: HTTPResponder) {
         let lost = state.withLock { state -> HTTPResponder? in
-            state.phase = .parked
             state.deadline = nil
             state.responder = responder
-            guard loop.arm(self, for: .peerClose) else {
-                let responder = state.close()
-                loop.release(self)
-                return responder
-            }
-            return nil
+            return wait(in: .parked, for: .peerClose, &state)
         }
         if let lost {
             lost.interrupt(.peerClosed)
@@ -52,13 +46,8 @@ extension Connection {
     func parkedEvent(_ event: Epoll.Event) {
         let lost = state.withLock { state -> HTTPResponder? in
             guard state.phase == .parked else { return nil }
-            guard event.isHangup else {
-                _ = loop.arm(self, for: .peerClose)
-                return nil
-            }
-            let responder = state.close()
-            loop.release(self)
-            return responder
+            guard event.isHangup else { return wait(in: .parked, for: .peerClose, &state) }
+            return close(&state)
         }
         lost?.interrupt(.peerClosed)
     }

@@ -31,9 +31,7 @@ extension Connection {
             }
             guard state.stream.pending + bytes.count <= StreamOutput.limit else {
                 // The peer stopped reading: close rather than buffer without bound.
-                let responder = state.close()
-                loop.release(self)
-                return (false, responder)
+                return (false, close(&state))
             }
             state.stream.bytes.append(contentsOf: bytes)
             let lost = flushStream(&state)
@@ -63,9 +61,7 @@ extension Connection {
             guard state.phase == .streaming else { return nil }
             state.stream.armed = nil
             if event.isHangup {
-                let responder = state.close()
-                loop.release(self)
-                return responder
+                return close(&state)
             }
             if event.isWritable {
                 state.stream.waitingForRoom = false
@@ -93,33 +89,20 @@ extension Connection {
                 }
             }
         } catch {
-            let responder = state.close()
-            loop.release(self)
-            return responder
+            return close(&state)
         }
         state.stream.compact()
         if state.stream.finished, state.stream.pending == 0 {
+            // Like any final response: linger (see `proceed(.linger)`).
             socket.shutdownWrite()
-            state.phase = .lingering
             state.deadline = .now + Self.lingerTime
             state.expiry = .linger
             state.stream = StreamOutput()
-            guard loop.arm(self, for: .input) else {
-                let responder = state.close()
-                loop.release(self)
-                return responder
-            }
-            return nil
+            return wait(in: .lingering, for: .input, &state)
         }
         let wanted: Epoll.Interest = state.stream.waitingForRoom ? [.peerClose, .output] : .peerClose
-        if state.stream.armed != wanted {
-            guard loop.arm(self, for: wanted) else {
-                let responder = state.close()
-                loop.release(self)
-                return responder
-            }
-            state.stream.armed = wanted
-        }
-        return nil
+        guard state.stream.armed != wanted else { return nil }
+        state.stream.armed = wanted
+        return wait(in: .streaming, for: wanted, &state)
     }
 }

@@ -124,16 +124,16 @@ final class Connection: @unchecked Sendable {
 
     /// Gives the connection up to wait in `phase`, armed for what that phase waits for. Called by the claimant.
     func enter(_ phase: Phase, until deadline: ContinuousClock.Instant, expiry: Expiry, waitingFor interest: Epoll.Interest) {
-        state.withLock { state in
+        _ = state.withLock { state in
             state.deadline = deadline
             state.expiry = expiry
-            wait(in: phase, for: interest, &state)
+            return wait(in: phase, for: interest, &state)
         }
     }
 
     /// Gives the connection up to wait in `phase` again, keeping its deadline. Called by the claimant.
     func resume(_ phase: Phase, waitingFor interest: Epoll.Interest) {
-        state.withLock { wait(in: phase, for: interest, &$0) }
+        _ = state.withLock { wait(in: phase, for: interest, &$0) }
     }
 
     /// Claims the connection if it waits in `phase`.
@@ -155,20 +155,24 @@ final class Connection: @unchecked Sendable {
     }
 
     /// Under the lock, so that no other thread can claim the connection before it is armed, or closed if epoll
-    /// refuses (the descriptor is gone).
-    private func wait(in phase: Phase, for interest: Epoll.Interest, _ state: inout State) {
-        if loop.arm(self, for: interest) {
-            state.phase = phase
-        } else {
-            _ = state.close()
-            loop.release(self)
-        }
+    /// refuses (the descriptor is gone); returns the responder to tell then. Only a parked or streamed request has
+    /// one: the claimant's phases have none.
+    func wait(in phase: Phase, for interest: Epoll.Interest, _ state: inout State) -> HTTPResponder? {
+        guard loop.arm(self, for: interest) else { return close(&state) }
+        state.phase = phase
+        return nil
+    }
+
+    /// Under the lock: ends the connection and frees its descriptor; returns the responder that should hear of it.
+    func close(_ state: inout State) -> HTTPResponder? {
+        let responder = state.close()
+        loop.release(self)
+        return responder
     }
 
     /// Ends the connection and frees its descriptor. Called by the claimant.
     func close() {
-        _ = state.withLock { $0.close() }
-        loop.release(self)
+        _ = state.withLock { close(&$0) }
     }
 
     /// The path with controls and spaces escaped, so a request can't forge or split access-log lines.

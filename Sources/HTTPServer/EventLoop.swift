@@ -70,13 +70,12 @@ final class EventLoop: @unchecked Sendable {
             let announcer = try EventFD.make()
             opened.append(announcer.descriptor)
             jobs = JobQueue(announcer: announcer)
-            // Tokens with serial 0, which no connection gets.
-            listenerToken = UInt64(UInt32(bitPattern: listener.descriptor))
-            wakeupToken = UInt64(UInt32(bitPattern: wakeup.descriptor))
+            listenerToken = Self.token(listener.descriptor)
+            wakeupToken = Self.token(wakeup.descriptor)
             try control.watch(listener.descriptor, token: listenerToken, for: .input)
             try control.watch(wakeup.descriptor, token: wakeupToken, for: .input)
-            try epoll.watch(stopSignal.descriptor, token: Self.token(stopSignal), for: .input)
-            try epoll.watch(announcer.descriptor, token: Self.token(announcer), for: .input)
+            try epoll.watch(stopSignal.descriptor, token: Self.token(stopSignal.descriptor), for: .input)
+            try epoll.watch(announcer.descriptor, token: Self.token(announcer.descriptor), for: .input)
         } catch {
             for descriptor in opened {
                 close(descriptor)
@@ -90,9 +89,8 @@ final class EventLoop: @unchecked Sendable {
     }
 
     func start() {
-        let workers = max(1, configuration.handlerThreads)
-        runningWorkers.store(workers, ordering: .relaxed)
-        for index in 0..<workers {
+        runningWorkers.store(threads.total, ordering: .relaxed)
+        for index in 0..<threads.total {
             let thread = Thread { [self] in serveConnections() }
             thread.name = "http-handler-\(index)"
             thread.stackSize = Self.threadStackSize
@@ -151,8 +149,8 @@ final class EventLoop: @unchecked Sendable {
         var scratch = [UInt8](repeating: 0, count: 64 * 1024)
         var buffer = [UInt8](repeating: 0, count: Epoll.eventSize)
         var events: [Epoll.Event] = []
-        let stopToken = Self.token(stopSignal)
-        let jobsToken = Self.token(jobs.announcer)
+        let stopToken = Self.token(stopSignal.descriptor)
+        let jobsToken = Self.token(jobs.announcer.descriptor)
         waiting: while true {
             do {
                 try epoll.wait(into: &buffer, events: &events, timeout: nil)
@@ -237,7 +235,8 @@ final class EventLoop: @unchecked Sendable {
         drained.removeAll(keepingCapacity: true)
     }
 
-    private static func token(_ wakeup: EventFD) -> UInt64 {
-        UInt64(UInt32(bitPattern: wakeup.descriptor))
+    /// The token of one of the loop's own descriptors: serial 0, which no connection gets.
+    private static func token(_ descriptor: Int32) -> UInt64 {
+        UInt64(UInt32(bitPattern: descriptor))
     }
 }

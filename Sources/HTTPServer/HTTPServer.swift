@@ -24,7 +24,6 @@ public final class HTTPServer: Sendable {
     }
 
     private let lifecycle = Mutex(Lifecycle.idle)
-    private let shuttingDown = Atomic<Bool>(false)
     private let boundPort = Atomic<UInt16>(0)
     private let stopped = Latch()
 
@@ -38,8 +37,14 @@ public final class HTTPServer: Sendable {
         boundPort.load(ordering: .acquiring)
     }
 
+    /// True once `shutdown()` was called.
     public var isShuttingDown: Bool {
-        shuttingDown.load(ordering: .acquiring)
+        lifecycle.withLock { state in
+            switch state {
+            case .idle, .running: false
+            case .shuttingDown, .stopped: true
+            }
+        }
     }
 
     /// Raises the descriptor limit, binds, listens and starts the event loop; returns once connections can be made.
@@ -56,8 +61,7 @@ public final class HTTPServer: Sendable {
                 loop = try EventLoop(configuration: configuration, handler: handler, listener: socket)
             } catch {
                 socket.close()
-                let host = configuration.host
-                let address = host.contains(":") ? "[\(host)]:\(configuration.port)" : "\(host):\(configuration.port)"
+                let address = Socket.display(host: configuration.host, port: configuration.port)
                 throw .systemCall(call: "\(error.call)", address: address, errno: error.errno)
             }
             boundPort.store(socket.localPort, ordering: .releasing)
@@ -82,7 +86,6 @@ public final class HTTPServer: Sendable {
                 return .waiter
             }
         }
-        shuttingDown.store(true, ordering: .releasing)
         switch role {
         case .neverStarted:
             stopped.open()

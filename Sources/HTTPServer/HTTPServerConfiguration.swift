@@ -20,9 +20,9 @@ public struct HTTPServerConfiguration: Sendable {
     /// descriptor and a small buffer, not a thread; `start()` raises the descriptor limit to make room.
     public var maxConnections: Int
     /// Threads that serve connections with input and run their handlers. About one per core waits for input at a
-    /// time; the rest are spares that step in while handlers block (on SQLite, on Redis), which is why there are
-    /// several per core. Waits that last (long polls, streams) should use `HTTPResponse.deferred`, which holds no
-    /// thread. Accepting and timeouts never wait for these threads.
+    /// time; the rest are spares that step in while handlers block (on a database, on a remote server), which is why
+    /// there are several per core. Waits that last (long polls, streams) should use `HTTPResponse.deferred`, which
+    /// holds no thread. Accepting and timeouts never wait for these threads.
     public var handlerThreads: Int
     /// Seconds `shutdown()` waits for in-flight requests before closing their connections.
     public var shutdownGrace: Double
@@ -58,8 +58,7 @@ public struct HTTPServerConfiguration: Sendable {
     }
 
     /// Four per core, and at least sixteen. Only about one per core is active while handlers don't block; a spare
-    /// costs a parked thread. Sixteen keeps a small machine serving while several handlers wait on Redis timeouts
-    /// or on the long polls (`GET /jobs/{id}?wait=`) that still block their thread.
+    /// costs a parked thread. Sixteen keeps a small machine serving while several handlers block at once.
     public static var defaultHandlerThreads: Int {
         max(16, 4 * ProcessInfo.processInfo.activeProcessorCount)
     }

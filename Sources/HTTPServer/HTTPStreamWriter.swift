@@ -6,7 +6,7 @@ public final class HTTPStreamWriter: Sendable {
         self.connection = connection
     }
 
-    /// Queues bytes for the loop to send; never blocks. Returns false once the stream is over (peer gone, finished,
+    /// Sends what the socket takes now and queues the rest; never blocks. Returns false once the stream is over (peer gone, finished,
     /// or the peer stopped reading and more than 1 MiB is queued: then the connection is closed).
     @discardableResult
     public func write(_ bytes: [UInt8]) -> Bool {

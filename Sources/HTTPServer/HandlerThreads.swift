@@ -2,13 +2,16 @@ import Foundation
 import Synchronization
 
 /// Decides how many handler threads wait on the connections' epoll. About one per core serves best: more of them
-/// only contend for the same events. But a handler may block (SQLite, Redis), so when every active thread has been
-/// inside one handler for a while the loop activates a spare, up to `handlerThreads`; a surplus thread goes back to
-/// being a spare once it is done.
+/// only contend for the same events. But a handler may block (on a database, on a remote server), so when every
+/// active thread has been inside one handler for a while the loop activates a spare, up to `handlerThreads`; a
+/// surplus thread goes back to being a spare once it is done.
 final class HandlerThreads: @unchecked Sendable {
     /// How long all active threads must go without finishing anything before they count as blocked.
     static let stuckAfter = Duration.milliseconds(20)
 
+    /// Every handler thread, active or spare.
+    let total: Int
+    /// How many are active while no handler blocks.
     let target: Int
     /// Threads inside an event or job right now.
     private let serving = Atomic<Int>(0)
@@ -26,6 +29,7 @@ final class HandlerThreads: @unchecked Sendable {
     private var stopped = false
 
     init(total: Int) {
+        self.total = total
         target = min(total, max(2, ProcessInfo.processInfo.activeProcessorCount))
         lastProgress.store(DispatchTime.now().uptimeNanoseconds, ordering: .relaxed)
     }

@@ -4,17 +4,17 @@ extension Socket {
     /// A listening socket bound with SO_REUSEADDR so a restart doesn't wait out TIME_WAIT.
     static func listen(host: String, port: UInt16) throws(HTTPServerError) -> Socket {
         guard case (var storage, let length)? = address(host: host, port: port) else { throw .invalidAddress(host) }
-        let display = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let listenAddress = Self.display(host: host, port: port)
         let descriptor = socket(
             Int32(storage.ss_family), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
                 | Int32(SOCK_NONBLOCK.rawValue), 0)
-        guard descriptor >= 0 else { throw .systemCall(call: "socket", address: display, errno: errno) }
+        guard descriptor >= 0 else { throw .systemCall(call: "socket", address: listenAddress, errno: errno) }
         let socket = Socket(descriptor: descriptor)
         var one: Int32 = 1
         guard setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size)) == 0 else {
             let code = errno
             socket.close()
-            throw .systemCall(call: "setsockopt", address: display, errno: code)
+            throw .systemCall(call: "setsockopt", address: listenAddress, errno: code)
         }
         let bound = withUnsafePointer(to: &storage) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
@@ -22,12 +22,12 @@ extension Socket {
         guard bound == 0 else {
             let code = errno
             socket.close()
-            throw .systemCall(call: "bind", address: display, errno: code)
+            throw .systemCall(call: "bind", address: listenAddress, errno: code)
         }
         guard Glibc.listen(descriptor, SOMAXCONN) == 0 else {
             let code = errno
             socket.close()
-            throw .systemCall(call: "listen", address: display, errno: code)
+            throw .systemCall(call: "listen", address: listenAddress, errno: code)
         }
         return socket
     }
@@ -67,8 +67,7 @@ extension Socket {
                 var one: Int32 = 1
                 _ = setsockopt(client, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
                 let (host, port) = Self.describe(storage)
-                let remote = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
-                return .done((Socket(descriptor: client), remote))
+                return .done((Socket(descriptor: client), Self.display(host: host, port: port)))
             }
         }
     }

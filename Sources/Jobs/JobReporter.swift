@@ -47,10 +47,6 @@ final class JobReporter: OperationObserver {
         record { try store.appendEvent(jobId: jobId, message: message, node: node) }
     }
 
-    func warning(_ message: String) {
-        record { try store.appendEvent(jobId: jobId, level: "warning", message: message) }
-    }
-
     func step(_ name: String) {
         currentStep = name
         save()

@@ -155,7 +155,7 @@ extension RedisConnection {
         }
     }
 
-    private static func errnoText() -> String {
+    static func errnoText() -> String {
         String(cString: strerror(errno))
     }
 }

@@ -6,13 +6,13 @@ extension RedisConnection {
     ///
     /// Per connection, in input order: one result per command (error replies as failures), or the transport
     /// failure, timeout or protocol error that closed that connection. Each connection keeps its own
-    /// `readTimeout`, counted from the call.
+    /// `readTimeout`, counted from the call. A connection appears at most once: its replies share one buffer.
     public static func pipelines(_ batches: [(connection: RedisConnection, commands: [[[UInt8]]])])
         -> [Result<[Result<RESPValue, RedisError>], RedisError>] {
         let start = monotonicSeconds()
         var exchanges = batches.map { batch in
-            PendingExchange(request: batch.commands.reduce(into: []) { $0 += RESPEncoder.command($1) },
-                            expected: batch.commands.count, deadline: start + batch.connection.readTimeout)
+            PendingExchange(request: request(batch.commands), expected: batch.commands.count,
+                            deadline: start + batch.connection.readTimeout)
         }
         var outcomes: [Result<[Result<RESPValue, RedisError>], RedisError>?] = Array(repeating: nil, count: batches.count)
 
@@ -21,9 +21,7 @@ extension RedisConnection {
             do throws(RedisError) {
                 try exchanges[index].advance(connection, events: events)
                 if exchanges[index].replies.count == exchanges[index].expected {
-                    outcomes[index] = .success(exchanges[index].replies.map { reply in
-                        if case .error(let text) = reply { .failure(.fromErrorReply(text)) } else { .success(reply) }
-                    })
+                    outcomes[index] = .success(exchanges[index].replies.map(result))
                 }
             } catch {
                 connection.close()
@@ -62,7 +60,7 @@ extension RedisConnection {
             let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
             if ready < 0 {
                 guard errno == EINTR else {
-                    let reason = "poll: \(String(cString: strerror(errno)))"
+                    let reason = "poll: \(errnoText())"
                     for index in active {
                         batches[index].connection.close()
                         outcomes[index] = .failure(.io(endpoint: batches[index].connection.endpoint.description, reason: reason))

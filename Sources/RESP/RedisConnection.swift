@@ -65,18 +65,21 @@ public final class RedisConnection {
     /// Error replies are returned per command; transport failures are thrown.
     public func pipeline(_ commands: [[[UInt8]]]) throws(RedisError) -> [Result<RESPValue, RedisError>] {
         guard !commands.isEmpty else { return [] }
-        var request: [UInt8] = []
-        for args in commands {
-            request.append(contentsOf: RESPEncoder.command(args))
-        }
-        return try exchange(request, replyCount: commands.count).map { reply in
-            if case .error(let text) = reply { .failure(.fromErrorReply(text)) } else { .success(reply) }
-        }
+        return try exchange(Self.request(commands), replyCount: commands.count).map(Self.result)
+    }
+
+    /// Every command of a pipeline, encoded back to back for one write.
+    static func request(_ commands: [[[UInt8]]]) -> [UInt8] {
+        commands.reduce(into: []) { $0 += RESPEncoder.command($1) }
+    }
+
+    /// A pipelined reply as its command's outcome: error replies become the `RedisError` they classify as.
+    static func result(_ reply: RESPValue) -> Result<RESPValue, RedisError> {
+        if case .error(let text) = reply { .failure(.fromErrorReply(text)) } else { .success(reply) }
     }
 
     private func checkedReply(_ reply: RESPValue) throws(RedisError) -> RESPValue {
-        if case .error(let text) = reply { throw .fromErrorReply(text) }
-        return reply
+        try Self.result(reply).get()
     }
 
     private func exchange(_ request: [UInt8], replyCount: Int) throws(RedisError) -> [RESPValue] {

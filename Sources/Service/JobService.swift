@@ -77,5 +77,10 @@ public final class JobService: Sendable {
         store.changes.unsubscribe(subscription)
     }
 
+    /// How many jobs stand in each status, for /metrics.
+    public func countsByStatus() throws -> [JobStatus: Int] {
+        try ServiceError.wrap { try store.jobCountsByStatus() }
+    }
+
     public var kindNames: [String] { JobKinds.names }
 }

@@ -42,7 +42,7 @@ public final class JobChangeHub: @unchecked Sendable {
         }
     }
 
-    /// How many subscriptions are live (for tests and metrics).
+    /// How many subscriptions are live: parked waits, streams, running jobs and the worker.
     public var count: Int {
         lock.lock()
         defer { lock.unlock() }

@@ -131,15 +131,10 @@ extension Store {
             case .succeeded, .failed, .cancelled:
                 return (job, [])
             }
-            guard db.changes == 1 else { throw StoreError.statusChanged(job: jobId, expected: [job.status], actual: nil) }
+            let changed = db.changes == 1
             let updated = try Store.currentJob(db, jobId)
+            guard changed else { throw StoreError.statusChanged(job: jobId, expected: [job.status], actual: updated.status) }
             return (updated, [.job(updated)])
-        }
-    }
-
-    public func isCancelRequested(jobId: Int64) throws -> Bool {
-        try read { db in
-            (try db.query("SELECT cancel_requested FROM jobs WHERE id = ?", jobId).first?.int("cancel_requested") ?? 0) != 0
         }
     }
 

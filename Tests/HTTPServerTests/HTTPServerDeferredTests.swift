@@ -36,13 +36,15 @@ import Testing
 
     @Test func streamDeliversChunksAsTheyAreWrittenAndEndsWithClose() throws {
         let writers = Mutex<[HTTPStreamWriter]>([])
+        let lateAnswers = Mutex<[Bool]>([])
         let opened = DispatchSemaphore(value: 0)
         let handler: HTTPHandler = { _ in
             .deferred { responder in
                 let writer = responder.openStream(
                     status: 200, headers: HTTPHeaders([("Content-Type", "text/event-stream")]))
                 writers.withLock { $0.append(contentsOf: writer.map { [$0] } ?? []) }
-                #expect(responder.respond(.text(200, "too late")) == false)
+                let late = responder.respond(.text(200, "too late"))
+                lateAnswers.withLock { $0.append(late) }
                 opened.signal()
             }
         }
@@ -51,6 +53,8 @@ import Testing
             try client.send("GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(opened.wait(timeout: .now() + 10) == .success)
             let writer = try #require(writers.withLock { $0.first })
+            // A response after the stream opened is refused.
+            #expect(lateAnswers.withLock { $0 } == [false])
             let head = try client.readResponse(head: true)
             #expect(head.status == 200)
             #expect(head.header("Content-Length") == nil)

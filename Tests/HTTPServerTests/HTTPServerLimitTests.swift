@@ -41,16 +41,21 @@ import Testing
     @Test func slowlorisGets408AtTheHeaderDeadline() throws {
         try TestServer.with({ $0.headerTimeout = 1 }) { server in
             let client = try TestClient(port: server.port)
-            let started = Date()
-            // One byte every 200 ms for 2 s: always active, never finishing the head.
-            for byte in "GET / HTTP/1.1\r\n".utf8.prefix(10) {
-                try? client.send([byte])
-                usleep(200_000)
+            // A byte every 200 ms, never finishing the head, until the server answers: the client is never quiet,
+            // so only the deadline from the request's first byte can end it.
+            let trickle = Array("GET / HTTP/1.1\r\nX-Trickle: ".utf8) + Array(repeating: UInt8(ascii: "a"), count: 100)
+            var answeredWhileSending = false
+            for byte in trickle {
+                try client.send([byte])
+                if client.hasInput(within: 0.2) {
+                    answeredWhileSending = true
+                    break
+                }
             }
+            #expect(answeredWhileSending)
             let response = try client.readResponse()
             #expect(response.status == 408)
             #expect(client.isClosedByServer())
-            #expect(Date().timeIntervalSince(started) < 5)
         }
     }
 
@@ -69,9 +74,8 @@ import Testing
             let used = try TestClient(port: server.port, timeout: 5)
             try used.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             #expect(try used.readResponse().status == 200)
-            let started = Date()
+            // Within the client's 5 s read timeout.
             #expect(used.isClosedByServer())
-            #expect(Date().timeIntervalSince(started) < 4)
 
             let silent = try TestClient(port: server.port, timeout: 5)
             #expect(silent.isClosedByServer())
@@ -91,18 +95,13 @@ import Testing
             #expect(rejected.header("Content-Type") == "application/problem+json")
             #expect(second.isClosedByServer())
 
-            // The first connection still works; once it's gone, its slot is free again.
+            // The first connection still works; once it's gone, its slot is free again (the server frees the slot
+            // before it closes the socket, so the client seeing the close is enough).
             try first.send("GET /still HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
             #expect(try first.readResponse().text == "hello /still")
             #expect(first.isClosedByServer())
-            var status = 0
-            for _ in 0..<50 where status != 200 {
-                let third = try TestClient(port: server.port)
-                try third.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-                status = try third.readResponse().status
-                usleep(50_000)
-            }
-            #expect(status == 200)
+            let third = try TestClient(port: server.port)
+            #expect(try third.request("GET / HTTP/1.1\r\nHost: x\r\n\r\n").status == 200)
         }
     }
 }

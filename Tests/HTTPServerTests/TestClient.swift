@@ -126,6 +126,13 @@ final class TestClient {
         return count == 0 || (count < 0 && errno == ECONNRESET)
     }
 
+    /// Whether the server sent something (or closed) within `seconds`.
+    func hasInput(within seconds: Double) -> Bool {
+        guard buffer.isEmpty else { return true }
+        var entry = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, Int32(seconds * 1000)) > 0
+    }
+
     /// Whether a TCP connection to 127.0.0.1:`port` is accepted.
     static func canConnect(port: UInt16) -> Bool {
         (try? TestClient(port: port)) != nil

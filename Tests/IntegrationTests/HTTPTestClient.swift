@@ -15,18 +15,10 @@ struct HTTPTestClient: Sendable {
         var text: String { String(decoding: body, as: UTF8.self) }
     }
 
-    func get(_ path: String) throws -> Response { try request("GET", path) }
-
-    func post(_ path: String, _ body: String = "") throws -> Response { try request("POST", path, body: body) }
-
-    func delete(_ path: String) throws -> Response { try request("DELETE", path) }
-
-    func request(_ method: String, _ path: String, body: String = "", timeout: Double = 120) throws -> Response {
+    /// A blocking TCP socket connected to 127.0.0.1:`port`; the caller closes it.
+    static func connectLoopback(port: UInt16) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw TestFailure("socket() failed") }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        guard fd >= 0 else { throw TestFailure("socket() failed: errno \(errno)") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(port.bigEndian)
@@ -34,7 +26,25 @@ struct HTTPTestClient: Sendable {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw TestFailure("connect to service failed: errno \(errno)") }
+        guard connected == 0 else {
+            let code = errno
+            close(fd)
+            throw TestFailure("connect to 127.0.0.1:\(port) failed: errno \(code)")
+        }
+        return fd
+    }
+
+    func get(_ path: String) throws -> Response { try request("GET", path) }
+
+    func post(_ path: String, _ body: String = "") throws -> Response { try request("POST", path, body: body) }
+
+    func delete(_ path: String) throws -> Response { try request("DELETE", path) }
+
+    func request(_ method: String, _ path: String, body: String = "", timeout: Double = 120) throws -> Response {
+        let fd = try HTTPTestClient.connectLoopback(port: port)
+        defer { close(fd) }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let bodyBytes = Array(body.utf8)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         if !bodyBytes.isEmpty || method == "POST" {

@@ -137,12 +137,19 @@ extension JobGuardIntegrationTests {
         let worker = JobWorker(store: store, log: { lines.append($0) })
         worker.start()
         defer { worker.stop() }
-        Thread.sleep(forTimeInterval: 2.5)
-        let retries = lines.all.filter { $0.contains("retrying in") }
-        // Attempts at about 0, 0.5 and 1.5 s: a spinning worker would have logged hundreds.
-        #expect((1...4).contains(retries.count), "\(retries)")
+        var retries: [String] = []
+        let seen = Date().addingTimeInterval(20)
+        while Date() < seen, retries.count < 2 {
+            Thread.sleep(forTimeInterval: 0.05)
+            retries = lines.all.filter { $0.contains("retrying in") }
+        }
+        // Each failed attempt doubles the pause before the next one.
+        #expect(retries.count >= 2, "\(lines.all)")
         #expect(retries.first?.contains("retrying in 0.5s") == true, "\(retries)")
-        if retries.count > 1 { #expect(retries[1].contains("retrying in 1.0s"), "\(retries)") }
+        #expect(retries.dropFirst().first?.contains("retrying in 1.0s") == true, "\(retries)")
+        // A worker that ignored its pauses would already be at the 30 s cap, many attempts on; this one has made
+        // its second (the third comes only after a 1 s pause).
+        #expect(!lines.all.contains { $0.contains("retrying in 30.0s") }, "\(lines.all)")
         #expect(try store.job(job.id)?.status == .queued)
 
         try other.read { db in try db.executeScript("COMMIT") }

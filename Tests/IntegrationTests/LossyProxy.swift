@@ -77,17 +77,16 @@ final class LossyProxy: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            let upstream = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = Self.loopback(port: upstreamPort)
-            let connected = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(upstream, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            guard let upstream = try? HTTPTestClient.connectLoopback(port: UInt16(upstreamPort)) else {
+                close(client)
+                continue
             }
             let admitted = lock.withLock {
                 guard !stopped else { return false }
                 open.formUnion([client, upstream])
                 return true
             }
-            guard connected, admitted else {
+            guard admitted else {
                 close(client)
                 close(upstream)
                 continue
