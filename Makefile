@@ -31,9 +31,14 @@ build: deps
 ## The whole test suite: Swift unit and integration tests against real redis-server processes, then the spec check.
 test: deps test-spec test-swift
 
+## On failure, the failing tests and their recorded issues are repeated at the end of the output.
 test-swift:
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	@mkdir -p .build
+	@set -o pipefail; $(SWIFT) test --skip-build 2>&1 | tee .build/test-output.log || { \
+	  echo; echo "=== failing tests and their issues ==="; \
+	  grep -E "recorded an issue|✘|error:|Fatal error|signal code" .build/test-output.log | head -60; \
+	  exit 1; }
 
 test-spec:
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml: valid OpenAPI 3.1')"
