@@ -10,16 +10,19 @@ public struct NodeObservation: Sendable {
     public var keys: Int?
     /// Why the node could not be read.
     public var error: String?
+    /// `INFO server`'s product and version.
+    public var server: ServerVersion?
 
     public init(
         address: String, nodes: [ClusterNodeEntry]?, clusterState: String? = nil, keys: Int? = nil,
-        error: String? = nil
+        error: String? = nil, server: ServerVersion? = nil
     ) {
         self.address = address
         self.nodes = nodes
         self.clusterState = clusterState
         self.keys = keys
         self.error = error
+        self.server = server
     }
 
     /// The answering node's own line, which is authoritative for itself.

@@ -52,7 +52,8 @@ public enum TopologyBuilder {
                 replicas: [],
                 importing: ownView != nil && !entry.importing.isEmpty ? entry.importing : nil,
                 migrating: ownView != nil && !entry.migrating.isEmpty ? entry.migrating : nil,
-                error: failure?.error))
+                error: failure?.error,
+                server: ownView?.server))
         }
         let nodes = ordered(built)
         let checks = check(

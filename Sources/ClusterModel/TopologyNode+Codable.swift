@@ -2,7 +2,7 @@
 extension TopologyNode: Codable {
     private enum CodingKeys: String, CodingKey {
         case id, address, role, masterId, slots, slotCount, keys, flags, linkState, configEpoch, reachable
-        case clusterState, replicas, importing, migrating, error
+        case clusterState, replicas, importing, migrating, error, server
     }
 
     public init(from decoder: any Decoder) throws {
@@ -22,7 +22,8 @@ extension TopologyNode: Codable {
             replicas: try c.decode([String].self, forKey: .replicas),
             importing: try c.decodeIfPresent([SlotPeer].self, forKey: .importing).map(SlotPeer.map),
             migrating: try c.decodeIfPresent([SlotPeer].self, forKey: .migrating).map(SlotPeer.map),
-            error: try c.decodeIfPresent(String.self, forKey: .error))
+            error: try c.decodeIfPresent(String.self, forKey: .error),
+            server: try c.decodeIfPresent(ServerVersion.self, forKey: .server))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -43,5 +44,6 @@ extension TopologyNode: Codable {
         try c.encodeIfPresent(importing.map(SlotPeer.list), forKey: .importing)
         try c.encodeIfPresent(migrating.map(SlotPeer.list), forKey: .migrating)
         try c.encodeIfPresent(error, forKey: .error)
+        try c.encodeIfPresent(server, forKey: .server)
     }
 }

@@ -24,11 +24,14 @@ public struct TopologyNode: Sendable, Equatable {
     public var migrating: [Int: String]?
     /// Why the node could not be read.
     public var error: String?
+    /// The server it runs (from `INFO server`), when it answered.
+    public var server: ServerVersion?
 
     public init(
         id: String, address: String, role: String, masterId: String?, slots: SlotSet, keys: Int?,
         flags: [String], linkState: String, configEpoch: Int64, reachable: Bool, clusterState: String?,
-        replicas: [String], importing: [Int: String]?, migrating: [Int: String]?, error: String?
+        replicas: [String], importing: [Int: String]?, migrating: [Int: String]?, error: String?,
+        server: ServerVersion? = nil
     ) {
         self.id = id
         self.address = address
@@ -46,6 +49,7 @@ public struct TopologyNode: Sendable, Equatable {
         self.importing = importing
         self.migrating = migrating
         self.error = error
+        self.server = server
     }
 
     public var isMaster: Bool { role == "master" }

@@ -66,6 +66,18 @@ public final class ClusterSession {
         }
     }
 
+    /// Raw commands in one round trip, with a read timeout of their own (MIGRATEs of big values take long).
+    public func pipeline(_ address: String, bytes commands: [[[UInt8]]], idempotent: Bool = false, readTimeout: Double? = nil)
+        throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
+        guard !commands.isEmpty else { return [] }
+        return try exchange(address, idempotent: idempotent) { connection throws(RedisError) in
+            let previous = connection.readTimeout
+            if let readTimeout { connection.readTimeout = readTimeout }
+            defer { if !connection.isClosed { connection.readTimeout = previous } }
+            return try connection.pipeline(commands)
+        }
+    }
+
     /// Runs `body` on the session's connection to `address`; after a lost reply it runs once more, on a new
     /// connection, only when `idempotent`.
     private func exchange<Value>(_ address: String, idempotent: Bool,

@@ -1,18 +1,33 @@
+import ClusterModel
+
+/// How slots move: with the servers' atomic migration, or key by key with MIGRATE.
+public enum MigrationMethod: Sendable, Equatable {
+    case keys
+    case atomic(AtomicMigrationKind)
+}
+
 /// How slots are moved.
 public struct MigrationOptions: Sendable {
     /// Overwrite keys that exist on both sides with different values (BUSYKEY). Equal values are always replaced.
     public var replace: Bool
     /// Slots opened together; each batch is one round trip per node for each SETSLOT phase.
     public var slotsPerBatch: Int
-    /// Keys per MIGRATE call.
+    /// Keys per MIGRATE call, at most.
     public var keysPerMigrate: Int
     /// MIGRATE's own I/O timeout; big values (tens of MB) need seconds.
     public var migrateTimeoutMilliseconds: Int
+    /// A throttle on the key-by-key path, over the whole job; nil for none.
+    public var maxKeysPerSecond: Int?
+    /// Key-by-key moves that run at once (one per source → target pair, up to this many).
+    public var streams: Int
 
-    public init(replace: Bool = false, slotsPerBatch: Int = 128, keysPerMigrate: Int = 256, migrateTimeoutMilliseconds: Int = 60000) {
+    public init(replace: Bool = false, slotsPerBatch: Int = 128, keysPerMigrate: Int = 1000, migrateTimeoutMilliseconds: Int = 60000,
+                maxKeysPerSecond: Int? = nil, streams: Int = 8) {
         self.replace = replace
         self.slotsPerBatch = slotsPerBatch
         self.keysPerMigrate = keysPerMigrate
         self.migrateTimeoutMilliseconds = migrateTimeoutMilliseconds
+        self.maxKeysPerSecond = maxKeysPerSecond
+        self.streams = max(1, streams)
     }
 }

@@ -3,8 +3,10 @@ import RESP
 
 /// Moves slots with their keys from one master to another by Redis's protocol: IMPORTING on the target,
 /// MIGRATING on the source, keys moved with MIGRATE, then SETSLOT NODE on the target, the source, and every
-/// other master. Slots are handled in batches, each phase pipelined, so a 4096-slot reshard takes a few
-/// hundred round trips rather than tens of thousands.
+/// other master. Slots are handled in batches, each phase pipelined: the key names of many slots are fetched in
+/// one round trip and their MIGRATEs sent in the next, so a 4096-slot reshard takes a few hundred round trips
+/// rather than tens of thousands. How many keys go per round trip adapts to how long the last one took, which
+/// keeps big values from blocking the source for long and lets small ones go in bulk.
 ///
 /// Everything is decided from the nodes' live state, not from memory: a move interrupted at any point (the
 /// service killed mid-batch) is finished by running it again.
@@ -17,11 +19,17 @@ public final class SlotMigrator {
     let session: ClusterSession
     let options: MigrationOptions
     let observer: any OperationObserver
+    /// Shared by every stream of a job, when the job has a throttle.
+    let limiter: KeyRateLimiter?
+    private var budget: MigrateBudget
 
-    public init(session: ClusterSession, options: MigrationOptions, observer: any OperationObserver) {
+    public init(session: ClusterSession, options: MigrationOptions, observer: any OperationObserver,
+                limiter: KeyRateLimiter? = nil) {
         self.session = session
         self.options = options
         self.observer = observer
+        self.limiter = limiter
+        budget = MigrateBudget(keysPerMigrate: options.keysPerMigrate, ceiling: limiter?.batchLimit)
     }
 
     /// Moves `move.slots` (those the source still owns, or has open towards the target) to the target.
@@ -63,8 +71,11 @@ public final class SlotMigrator {
     // MARK: - One batch
 
     private func moveBatch(_ slots: [Int], move: SlotMove, source: String, target: String, masters: [String]) throws(ClusterOpsError) -> Int {
-        let leftovers = try session.pipelineAll(target, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
-        _ = try session.pipelineAll(target, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "IMPORTING", move.from] }, idempotent: true)
+        // Keys the target already holds in these slots are counted in the same round trip that opens them.
+        let targetReplies = try session.pipelineAll(
+            target, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] } + slots.map { ["CLUSTER", "SETSLOT", "\($0)", "IMPORTING", move.from] },
+            idempotent: true)
+        let leftovers = targetReplies.prefix(slots.count)
         let replaceSlots: Set<Int>
         do {
             replaceSlots = try checkTargetKeys(zip(slots, leftovers).filter { ($0.1.int ?? 0) > 0 }.map(\.0),
@@ -75,13 +86,15 @@ public final class SlotMigrator {
             throw error
         }
         do {
-            _ = try session.pipelineAll(source, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "MIGRATING", move.to] }, idempotent: true)
-            var moved = 0
-            let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
-            for (slot, count) in zip(slots, counts) where (count.int ?? 0) > 0 {
-                moved += try migrateKeys(slot: slot, source: source, target: target,
-                                         replace: options.replace || replaceSlots.contains(slot))
+            // MIGRATING first, then the count: from here on new keys of these slots are created on the target.
+            let sourceReplies = try session.pipelineAll(
+                source, slots.map { ["CLUSTER", "SETSLOT", "\($0)", "MIGRATING", move.to] } + slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] },
+                idempotent: true)
+            let counts = zip(slots, sourceReplies.suffix(slots.count)).compactMap { slot, count -> (Int, Int)? in
+                let keys = Int(count.int ?? 0)
+                return keys > 0 ? (slot, keys) : nil
             }
+            let moved = try migrateSlots(counts, source: source, target: target, replaceSlots: replaceSlots)
             try finalize(slots, move: move, source: source, target: target, masters: masters)
             return moved
         } catch {
@@ -180,31 +193,89 @@ public final class SlotMigrator {
 
     // MARK: - Keys
 
+    /// Empties the source's side of open slots: key names of many slots fetched in one round trip, their
+    /// MIGRATEs (one per slot, the slot's keys at most `keysPerMigrate` at a time) sent in the next, until a count
+    /// finds every slot empty. `pending` holds slots with their expected key counts; returns the keys moved.
+    private func migrateSlots(_ pending: [(slot: Int, keys: Int)], source: String, target: String, replaceSlots: Set<Int>)
+        throws(ClusterOpsError) -> Int {
+        guard let endpoint = RedisEndpoint(target) else { throw .impossible("bad target address \(target)") }
+        var queue = pending[...]
+        var moved = 0
+        // Bounded: each round moves at least one key or empties a slot; a stubborn source fails the move below.
+        for _ in 0..<1_000_000 {
+            if queue.isEmpty {
+                // Nothing left by the counts so far: check, since a slot whose names came in parts may have more.
+                let slots = pending.map(\.slot)
+                let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
+                let left = zip(slots, counts).compactMap { slot, count -> (slot: Int, keys: Int)? in
+                    let keys = Int(count.int ?? 0)
+                    return keys > 0 ? (slot, keys) : nil
+                }
+                if left.isEmpty { return moved }
+                queue = left[...]
+            }
+            // Slots for this round: as many as fit the budget (always at least one).
+            var round: [(slot: Int, limit: Int)] = []
+            var planned = 0
+            while let next = queue.first, round.isEmpty || planned + min(next.keys, budget.keysPerMigrate) <= budget.keysPerRoundTrip {
+                queue.removeFirst()
+                let limit = max(1, min(next.keys, budget.keysPerMigrate))
+                round.append((next.slot, limit))
+                planned += limit
+            }
+            let names = try session.pipelineAll(source, round.map { ["CLUSTER", "GETKEYSINSLOT", "\($0.slot)", "\($0.limit)"] },
+                                                idempotent: true)
+            var batches: [(slot: Int, keys: [[UInt8]])] = []
+            for ((slot, limit), reply) in zip(round, names) {
+                let keys = (reply.array ?? []).compactMap(\.bytes)
+                guard !keys.isEmpty else { continue }
+                batches.append((slot, keys))
+                // A full page may not be the whole slot: look again in a later round.
+                if keys.count >= limit { queue.append((slot, limit)) }
+            }
+            let total = batches.reduce(0) { $0 + $1.keys.count }
+            guard total > 0 else { continue }
+            limiter?.acquire(total)
+            let started = session.now
+            let commands = batches.map { batch in
+                session.migrateCommand(batch.keys, to: endpoint, options: options,
+                                       replace: options.replace || replaceSlots.contains(batch.slot))
+            }
+            let results = try migrate(commands, from: source)
+            budget.record(keys: total, seconds: session.now - started)
+            for (batch, result) in zip(batches, results) {
+                switch result {
+                case .success:
+                    break
+                case .failure(.busyKey):
+                    try migrateOneByOne(batch.keys, slot: batch.slot, from: source, to: endpoint, target: target)
+                case .failure(let error):
+                    throw .redis(endpoint: source, error)
+                }
+                moved += batch.keys.count
+            }
+        }
+        throw .failed("keys kept appearing on \(source) while migrating slots \(SlotSet(pending.map(\.slot)))")
+    }
+
+    /// Several MIGRATEs in one round trip. Safe to resend: keys that already moved are gone from the source
+    /// (MIGRATE answers NOKEY for them), and every slot's keys are counted again before it is handed over.
+    private func migrate(_ commands: [[[UInt8]]], from source: String) throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
+        // Each MIGRATE may take up to its own timeout; the round trip as a whole gets a few of those.
+        let timeout = Double(options.migrateTimeoutMilliseconds) / 1000 * Double(min(commands.count, 4)) + session.access.readTimeout
+        return try session.pipeline(source, bytes: commands, idempotent: true, readTimeout: timeout)
+    }
+
     /// Moves every key of `slot` from source to target; returns how many moved.
     private func migrateKeys(slot: Int, source: String, target: String, replace: Bool) throws(ClusterOpsError) -> Int {
-        guard let endpoint = RedisEndpoint(target) else { throw .impossible("bad target address \(target)") }
-        var moved = 0
-        // Bounded: each round moves at least one key or fails; a slot cannot hold more keys than this many rounds.
-        for _ in 0..<1_000_000 {
-            let reply = try session.call(source, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate)"], idempotent: true)
-            let keys = (reply.array ?? []).compactMap(\.bytes)
-            if keys.isEmpty { return moved }
-            do {
-                try migrate(keys, from: source, to: endpoint, replace: replace)
-            } catch .redis(_, .busyKey) {
-                try migrateOneByOne(keys, slot: slot, from: source, to: endpoint, target: target)
-            }
-            moved += keys.count
-        }
-        throw .failed("slot \(slot): keys kept appearing on \(source) while migrating")
+        try migrateSlots([(slot, options.keysPerMigrate)], source: source, target: target, replaceSlots: replace ? [slot] : [])
     }
 
     private func migrate(_ keys: [[UInt8]], from source: String, to endpoint: RedisEndpoint, replace: Bool) throws(ClusterOpsError) {
-        let arguments = session.migrateCommand(keys, to: endpoint, options: options, replace: replace)
-        let timeout = Double(options.migrateTimeoutMilliseconds) / 1000 + session.access.readTimeout
-        // Safe to resend: keys that already moved are gone from the source (MIGRATE answers NOKEY for them), and
-        // every slot's keys are counted again before the slot is handed over.
-        try session.call(source, bytes: arguments, idempotent: true, readTimeout: timeout)
+        let command = session.migrateCommand(keys, to: endpoint, options: options, replace: replace)
+        if case .failure(let error) = try migrate([command], from: source)[0] {
+            throw .redis(endpoint: source, error)
+        }
     }
 
     /// A batch hit BUSYKEY: move keys singly, replacing only those whose values are equal on both sides

@@ -1,7 +1,7 @@
 import ClusterModel
 import RESP
 
-/// Gathers every reachable node's own view (CLUSTER NODES, CLUSTER INFO, DBSIZE), starting from the seeds and
+/// Gathers every reachable node's own view (CLUSTER NODES, CLUSTER INFO, DBSIZE, INFO server), starting from the seeds and
 /// following the nodes they report, and merges the views with the model's TopologyBuilder.
 ///
 /// Connections come from the cluster's pool and go back to it, so repeated reads (the API's, a job's
@@ -69,6 +69,7 @@ public struct TopologyReader: Sendable {
         ["CLUSTER", "NODES"].map { Array($0.utf8) },
         ["CLUSTER", "INFO"].map { Array($0.utf8) },
         [Array("DBSIZE".utf8)],
+        ["INFO", "server"].map { Array($0.utf8) },
     ]
 
     /// One wave: every endpoint's three replies, read over all sockets at once. A connection that breaks is
@@ -109,8 +110,10 @@ public struct TopologyReader: Sendable {
             let nodesReply = try replies[0].get().bytes ?? []
             let info = (try? replies[1].get().string).flatMap { $0 } ?? ""
             let keys = (try? replies[2].get().int).flatMap { $0 }.map { Int($0) }
+            let server = (try? replies[3].get().string).flatMap { $0 }.flatMap(ServerVersion.parse(info:))
             return NodeObservation(address: endpoint.description, nodes: try ClusterNodesParser.parse(nodesReply),
-                                   clusterState: ClusterInfo.field("cluster_state", in: info), keys: keys, error: nil)
+                                   clusterState: ClusterInfo.field("cluster_state", in: info), keys: keys, error: nil,
+                                   server: server)
         } catch {
             return NodeObservation(address: endpoint.description, nodes: nil, clusterState: nil, keys: nil,
                                    error: String(describing: error))

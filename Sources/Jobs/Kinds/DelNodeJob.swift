@@ -7,6 +7,10 @@ public enum DelNodeJob: JobKind {
     public struct Params: Codable, Sendable, Equatable {
         public var node: String
         public var replace: Bool
+        public var method: MoveSettings.Method?
+        public var maxKeysPerSecond: Int?
+
+        var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
     }
 
     public struct Reassignment: Sendable, Equatable, Codable {
@@ -16,19 +20,24 @@ public enum DelNodeJob: JobKind {
         public var masterAddress: String
     }
 
-    public struct Plan: JobPlanContent {
+    public struct Plan: JobPlanContent, SlotMovingPlan {
         public var summary: String
         public var slotsTotal: Int
         public var node: NodeChange
         public var moves: [PlannedMove]
         public var reassign: [Reassignment]
+        public var method: String?
+        public var atomicProtocol: AtomicMigrationKind?
+        public var methodReason: String?
     }
 
     public static let name = "del-node"
-    public static let fields: Set<String> = ["node", "replace"]
+    public static let fields: Set<String> = Set(["node", "replace"]).union(MoveSettings.fields)
 
     public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
-        Params(node: try request.nodeReference("node"), replace: try request.bool("replace") ?? false)
+        let settings = try MoveSettings.parse(request)
+        return Params(node: try request.nodeReference("node"), replace: try request.bool("replace") ?? false,
+                      method: settings.method, maxKeysPerSecond: settings.maxKeysPerSecond)
     }
 
     public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
@@ -60,15 +69,16 @@ public enum DelNodeJob: JobKind {
         let change = NodeChange(id: node.id, address: node.address, role: node.role, masterId: node.masterId,
                                 masterAddress: node.masterId.flatMap { topology.node(id: $0)?.address })
         let planned = PlannedMove.list(moves, topology)
+        let choice = try params.moveSettings.resolve(moves, in: topology)
         let summary = moves.isEmpty ? "remove \(node.role) \(node.address)"
-            : "drain \(node.slotCount) slots from \(node.address) to \(Set(moves.map(\.to)).count) masters, then remove it"
+            : "drain \(node.slotCount) slots from \(node.address) to \(Set(moves.map(\.to)).count) masters (\(choice.name)), then remove it"
         return Plan(summary: summary, slotsTotal: planned.reduce(0) { $0 + $1.count }, node: change, moves: planned,
-                    reassign: reassign)
+                    reassign: reassign, method: choice.name, atomicProtocol: choice.atomicProtocol, methodReason: choice.reason)
     }
 
     public static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
         guard let nodeId = plan.node.id else { throw .failed("del-node plan without a node id") }
-        if try SlotMoving.run(plan.moves, in: context) == .stopped { return .stopped }
+        if try SlotMoving.run(plan.moves, method: plan.migrationMethod, in: context) == .stopped { return .stopped }
         context.observer.step("removing \(plan.node.address)")
         let (topology, _) = context.session.topology()
         let others = topology.nodes.filter { $0.id != nodeId && $0.reachable }.map(\.address)
@@ -78,5 +88,9 @@ public enum DelNodeJob: JobKind {
         return .completed
     }
 
-    public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions(replace: params.replace) }
+    public static func migrationOptions(_ params: Params) -> MigrationOptions {
+        var options = params.moveSettings.migrationOptions
+        options.replace = params.replace
+        return options
+    }
 }

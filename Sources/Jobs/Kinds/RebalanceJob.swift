@@ -9,19 +9,25 @@ public enum RebalanceJob: JobKind {
         public var thresholdPercent: Double
         public var useEmptyMasters: Bool
         public var replace: Bool
+        public var method: MoveSettings.Method?
+        public var maxKeysPerSecond: Int?
+
+        var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
     }
 
     public static let name = "rebalance"
-    public static let fields: Set<String> = ["weights", "threshold_percent", "use_empty_masters", "replace"]
+    public static let fields: Set<String> = Set(["weights", "threshold_percent", "use_empty_masters", "replace"]).union(MoveSettings.fields)
 
     public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
         let threshold = try request.number("threshold_percent") ?? 2
         guard threshold.isFinite, (0...100).contains(threshold) else {
             throw RequestFieldError("field 'threshold_percent' must be 0 to 100")
         }
+        let settings = try MoveSettings.parse(request)
         return Params(weights: try weights(request.raw("weights")), thresholdPercent: threshold,
                       useEmptyMasters: try request.bool("use_empty_masters") ?? false,
-                      replace: try request.bool("replace") ?? false)
+                      replace: try request.bool("replace") ?? false, method: settings.method,
+                      maxKeysPerSecond: settings.maxKeysPerSecond)
     }
 
     static func weights(_ value: JSONValue?) throws(RequestFieldError) -> [String: Double] {
@@ -64,14 +70,19 @@ public enum RebalanceJob: JobKind {
         }
         let planned = PlannedMove.list(moves, topology)
         let total = planned.reduce(0) { $0 + $1.count }
+        let choice = try params.moveSettings.resolve(moves, in: topology)
         return SlotMovesPlan(summary: moves.isEmpty ? "already balanced within \(params.thresholdPercent)%"
-                                 : "move \(total) slots to balance \(masters.count) masters",
-                             moves: planned)
+                                 : "move \(total) slots to balance \(masters.count) masters (\(choice.name))",
+                             moves: planned, choice: choice)
     }
 
     public static func execute(_ plan: SlotMovesPlan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
-        try SlotMoving.run(plan.moves, in: context)
+        try SlotMoving.run(plan.moves, method: plan.migrationMethod, in: context)
     }
 
-    public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions(replace: params.replace) }
+    public static func migrationOptions(_ params: Params) -> MigrationOptions {
+        var options = params.moveSettings.migrationOptions
+        options.replace = params.replace
+        return options
+    }
 }

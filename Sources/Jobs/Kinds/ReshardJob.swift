@@ -11,24 +11,31 @@ public enum ReshardJob: JobKind {
         public var slots: Int?
         public var slotRanges: SlotSet?
         public var replace: Bool
+        public var method: MoveSettings.Method?
+        public var maxKeysPerSecond: Int?
+
+        var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
     }
 
     public static let name = "reshard"
-    public static let fields: Set<String> = ["to", "slots", "from", "slot_ranges", "replace"]
+    public static let fields: Set<String> = Set(["to", "slots", "from", "slot_ranges", "replace"]).union(MoveSettings.fields)
 
     public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
         let to = try request.nodeReference("to")
         let replace = try request.bool("replace") ?? false
+        let settings = try MoveSettings.parse(request)
         if let ranges = try request.slotRanges("slot_ranges") {
             if request.has("slots") || request.has("from") {
                 throw RequestFieldError("give either 'slot_ranges' or 'slots' (with optional 'from'), not both")
             }
-            return Params(to: to, from: nil, slots: nil, slotRanges: ranges, replace: replace)
+            return Params(to: to, from: nil, slots: nil, slotRanges: ranges, replace: replace, method: settings.method,
+                          maxKeysPerSecond: settings.maxKeysPerSecond)
         }
         guard let count = try request.int("slots", in: 1...16384) else {
             throw RequestFieldError("field 'slots' (a count) or 'slot_ranges' is required")
         }
-        return Params(to: to, from: try sources(request.raw("from")), slots: count, slotRanges: nil, replace: replace)
+        return Params(to: to, from: try sources(request.raw("from")), slots: count, slotRanges: nil, replace: replace,
+                      method: settings.method, maxKeysPerSecond: settings.maxKeysPerSecond)
     }
 
     static func sources(_ value: JSONValue?) throws(RequestFieldError) -> [String]? {
@@ -82,12 +89,18 @@ public enum ReshardJob: JobKind {
             throw .impossible("\(error)")
         }
         let planned = PlannedMove.list(moves, topology)
-        return SlotMovesPlan(summary: "move \(planned.reduce(0) { $0 + $1.count }) slots to \(target.address)", moves: planned)
+        let choice = try params.moveSettings.resolve(moves, in: topology)
+        return SlotMovesPlan(summary: "move \(planned.reduce(0) { $0 + $1.count }) slots to \(target.address) (\(choice.name))",
+                             moves: planned, choice: choice)
     }
 
     public static func execute(_ plan: SlotMovesPlan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
-        try SlotMoving.run(plan.moves, in: context)
+        try SlotMoving.run(plan.moves, method: plan.migrationMethod, in: context)
     }
 
-    public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions(replace: params.replace) }
+    public static func migrationOptions(_ params: Params) -> MigrationOptions {
+        var options = params.moveSettings.migrationOptions
+        options.replace = params.replace
+        return options
+    }
 }

@@ -20,22 +20,29 @@ public struct PlannedMove: Sendable, Equatable, Codable {
 }
 
 /// The plan of the kinds that only move slots (reshard, rebalance).
-public struct SlotMovesPlan: JobPlanContent, Equatable {
+public struct SlotMovesPlan: JobPlanContent, SlotMovingPlan, Equatable {
     public var summary: String
     public var slotsTotal: Int
     public var moves: [PlannedMove]
+    public var method: String?
+    public var atomicProtocol: AtomicMigrationKind?
+    public var methodReason: String?
 
-    init(summary: String, moves: [PlannedMove]) {
+    init(summary: String, moves: [PlannedMove], choice: MoveMethodChoice) {
         self.summary = summary
         self.moves = moves
         slotsTotal = moves.reduce(0) { $0 + $1.count }
+        method = choice.name
+        atomicProtocol = choice.atomicProtocol
+        methodReason = choice.reason
     }
 }
 
 /// Carrying out slot moves, shared by reshard, rebalance and del-node.
 enum SlotMoving {
-    /// Waits for convergence, then moves each planned batch; the cluster is re-read so addresses are current.
-    static func run(_ moves: [PlannedMove], in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
+    /// Waits for convergence, then moves the planned slots by the plan's method; the cluster is re-read so
+    /// addresses are current.
+    static func run(_ moves: [PlannedMove], method: MigrationMethod, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
         guard !moves.isEmpty else { return .completed }
         let session = context.session
         context.observer.step("waiting for convergence")
@@ -47,12 +54,10 @@ enum SlotMoving {
         }
         let masters = topology.masters.map(\.address)
         context.observer.step("moving slots")
-        let migrator = SlotMigrator(session: session, options: context.options, observer: context.observer)
-        for move in moves {
-            let outcome = try migrator.run(SlotMove(from: move.from, to: move.to, slots: move.slots), addresses: addresses,
-                                           masters: masters)
-            if outcome == .stopped { return .stopped }
-        }
+        let runner = SlotMoveRunner(session: session, options: context.options, observer: context.observer)
+        let outcome = try runner.run(moves.map { SlotMove(from: $0.from, to: $0.to, slots: $0.slots) }, method: method,
+                                     addresses: addresses, masters: masters)
+        if outcome == .stopped { return .stopped }
         context.observer.step("waiting for convergence")
         try session.waitForConvergence(timeout: 60)
         return .completed
