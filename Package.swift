@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], swiftSettings: strict),
         .testTarget(name: "RESPTests", dependencies: ["RESP"], swiftSettings: strict),
         .testTarget(name: "ClusterModelTests", dependencies: ["ClusterModel"], swiftSettings: strict),
+        .testTarget(name: "ClusterOpsTests", dependencies: ["ClusterOps", "ClusterModel", "RESP"], swiftSettings: strict),
         .testTarget(name: "APITests", dependencies: ["API", "HTTPServer", "Store", "Jobs", "EmbeddedResources"], swiftSettings: strict),
         .testTarget(name: "IntegrationTests", dependencies: [
             "API", "HTTPServer", "Store", "SQLite", "RESP", "ClusterModel", "ClusterOps", "Jobs", "Service",
