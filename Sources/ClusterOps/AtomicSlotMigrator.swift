@@ -32,7 +32,7 @@ public final class AtomicSlotMigrator {
     private struct Task {
         var move: Move
         var id: String?
-        /// Ids the source listed before this task was started: the task is the new entry that matches it.
+        /// Ids the nodes listed before this task was started: the task is the new entry that matches it.
         var knownIds: Set<String>
         var startedAt: Double
         var attempt: Int
@@ -151,7 +151,11 @@ public final class AtomicSlotMigrator {
 
     private func start(_ item: Pending) throws(ClusterOpsError) {
         let ends = item.move.ends
-        let known = Set((try? readStatuses(ends.sourceAddress))?.map(\.id) ?? [])
+        // Whatever the nodes list now is not this migration: it is the entry that appears after the start.
+        var known = Set<String>()
+        for address in commands.reporters(ends) {
+            known.formUnion((try? readStatuses(address))?.map(\.id) ?? [])
+        }
         let keys = try countKeys(ends.sourceAddress, item.move.slots)
         let (address, command) = commands.start(item.move.slots, ends)
         var task = Task(move: item.move, id: nil, knownIds: known, startedAt: io.now, attempt: item.attempt, keys: keys)
