@@ -202,7 +202,10 @@ public final class AtomicSlotMigrator {
             if status.state != running[index].state {
                 running[index].state = status.state
                 let move = running[index].move
-                observer.step("migrating \(move.slots.count) slots \(move.ends.sourceAddress) → \(move.ends.targetAddress): \(status.state)")
+                let line = "migration \(status.id.prefix(8)) of \(move.slots.count) slots \(move.ends.sourceAddress) → "
+                    + "\(move.ends.targetAddress): \(status.state)"
+                observer.step(line)
+                if !status.phase.isFinal { observer.event(line, node: move.ends.sourceAddress) }
             }
             if status.phase.isFinal {
                 try finish(running.remove(at: index), status)
