@@ -65,3 +65,25 @@ func masters(_ topology: [String: Any]) -> [String: [String: Any]] {
     }
     return result
 }
+
+extension TestCluster {
+    /// After a job: `redis-cli --cluster check` is clean and no node has an importing or migrating slot.
+    func expectSettled(from node: RedisNodeProcess, sourceLocation: SourceLocation = #_sourceLocation) {
+        expectClean(from: node, sourceLocation: sourceLocation)
+        let open = openSlotMarkers()
+        #expect(open.isEmpty, "open slots after the job:\n\(open.joined(separator: "\n"))", sourceLocation: sourceLocation)
+    }
+}
+
+/// The migration method a job's plan names (`"method"` of the plan), with the plan's text for messages.
+func planMethod(_ job: [String: Any]) -> (method: String?, plan: String) {
+    let plan = job["plan"] as? [String: Any] ?? [:]
+    let text = (try? JSONSerialization.data(withJSONObject: plan, options: [.sortedKeys]))
+        .map { String(decoding: $0, as: UTF8.self) } ?? "\(plan)"
+    return (plan["method"] as? String, text.count > 600 ? String(text.prefix(600)) + "…" : text)
+}
+
+/// Slots of a topology node's `slots` ranges ([[first, last], ...]).
+func slotSet(_ ranges: [[Int]]) -> Set<Int> {
+    Set(ranges.flatMap { $0.count == 2 ? Array($0[0]...$0[1]) : [] })
+}

@@ -1,28 +1,31 @@
 import Foundation
 
-/// One real `redis-server` in cluster mode on a loopback port, in its own temp directory.
+/// One real `redis-server` (or `valkey-server`) in cluster mode on a loopback port, in its own temp directory.
 final class RedisNodeProcess: @unchecked Sendable {
     let port: Int
     let directory: URL
     let password: String?
+    let server: ServerKind
     private var process: Process?
 
     var address: String { "127.0.0.1:\(port)" }
+    var logPath: String { directory.appendingPathComponent(server == .redis ? "redis.log" : "valkey.log").path }
 
-    init(port: Int, directory: URL, password: String?) {
+    init(port: Int, directory: URL, password: String?, server: ServerKind = .redis) {
         self.port = port
         self.directory = directory
         self.password = password
+        self.server = server
     }
 
     func start() throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
+        process.executableURL = try server.executable()
         var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes",
                          "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
                          "--dir", directory.path, "--save", "", "--appendonly", "no", "--daemonize", "no",
-                         "--logfile", directory.appendingPathComponent("redis.log").path]
+                         "--logfile", logPath]
         if let password { arguments += ["--requirepass", password, "--masterauth", password] }
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
@@ -33,7 +36,8 @@ final class RedisNodeProcess: @unchecked Sendable {
             if (try? cli(["PING"]))?.contains("PONG") == true { return }
             Thread.sleep(forTimeInterval: 0.05)
         }
-        throw TestFailure("redis-server on \(port) did not answer PING")
+        let log = ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "").split(separator: "\n").suffix(10)
+        throw TestFailure("\(server) on \(port) did not answer PING; log:\n\(log.joined(separator: "\n"))")
     }
 
     /// Stops the process abruptly (as a crash would).

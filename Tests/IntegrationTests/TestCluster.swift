@@ -1,18 +1,22 @@
 import Foundation
 
-/// A set of real cluster-enabled redis-server processes in a temp directory, optionally formed into a cluster
-/// with `redis-cli --cluster create` (an independent tool, so tests of our reading don't depend on our writing).
+/// A set of real cluster-enabled redis-server (or valkey-server) processes in a temp directory, optionally formed
+/// into a cluster with `redis-cli --cluster create` (an independent tool, so tests of our reading don't depend on
+/// our writing).
 final class TestCluster: @unchecked Sendable {
     let nodes: [RedisNodeProcess]
     let directory: URL
     let password: String?
+    let server: ServerKind
 
-    init(nodes count: Int, password: String? = nil) throws {
+    init(nodes count: Int, password: String? = nil, server: ServerKind = .redis) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-test-\(UUID().uuidString)")
         directory = base
         self.password = password
+        self.server = server
         nodes = (0..<count).map { index in
-            RedisNodeProcess(port: PortAllocator.redisPort(), directory: base.appendingPathComponent("node\(index)"), password: password)
+            RedisNodeProcess(port: PortAllocator.redisPort(), directory: base.appendingPathComponent("node\(index)"),
+                             password: password, server: server)
         }
         for node in nodes { try node.start() }
     }
