@@ -41,6 +41,11 @@ import Testing
         // One big value per round: slow, but nothing left to take away.
         budget.record(keys: 1, seconds: 30)
         #expect(budget.keysPerRoundTrip == MigrateBudget.floor)
+        // Half of a slow round's 10 keys is 5: the floor still holds.
+        var fresh = MigrateBudget(keysPerMigrate: 100)
+        fresh.record(keys: 10, seconds: 1)
+        #expect(fresh.keysPerRoundTrip == MigrateBudget.floor)
+        #expect(fresh.keysPerMigrate == MigrateBudget.floor)
     }
 
     @Test func growsBackAfterFastRounds() {
