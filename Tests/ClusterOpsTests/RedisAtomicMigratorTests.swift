@@ -118,8 +118,14 @@ enum RedisCluster {
         #expect(io.sent(["CLUSTER", "MIGRATION", "STATUS"]).allSatisfy { $0.command == ["CLUSTER", "MIGRATION", "STATUS", "ALL"] })
         #expect(io.sent(R.cancelPrefix).isEmpty)
         #expect(observer.moved == [.init(count: 100, keys: 10), .init(count: 100, keys: 9)])
-        #expect(observer.steps.contains("migrating 100 slots 127.0.0.1:7001 → 127.0.0.1:7004: streaming-buffer"))
-        #expect(observer.steps.last == "migrating 100 slots 127.0.0.1:7002 → 127.0.0.1:7004: completed")
+        #expect(observer.steps == [
+            "migration 24cf4171 of 100 slots 127.0.0.1:7001 → 127.0.0.1:7004: send-handshake",
+            "migration 24cf4171 of 100 slots 127.0.0.1:7001 → 127.0.0.1:7004: accumulate-buffer",
+            "migration 24cf4171 of 100 slots 127.0.0.1:7001 → 127.0.0.1:7004: streaming-buffer",
+            "migration 24cf4171 of 100 slots 127.0.0.1:7001 → 127.0.0.1:7004: completed",
+            "migration 9e8d7c6b of 100 slots 127.0.0.1:7002 → 127.0.0.1:7004: wait-stream-eof",
+            "migration 9e8d7c6b of 100 slots 127.0.0.1:7002 → 127.0.0.1:7004: completed",
+        ])
         #expect(observer.events(containing: "CLUSTER MIGRATION IMPORT started: 100 slots (0-99), 10 keys, 127.0.0.1:7001 → 127.0.0.1:7004")
             .map(\.node) == [R.dAddress])
         #expect(observer.events(containing: "moved 100 slots (5461-5560) with 9 keys 127.0.0.1:7002 → 127.0.0.1:7004 by CLUSTER MIGRATION IMPORT")
