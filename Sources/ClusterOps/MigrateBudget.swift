@@ -26,7 +26,7 @@ struct MigrateBudget {
             keysPerMigrate = max(1, min(keysPerMigrate, keysPerRoundTrip))
         } else if seconds < Self.slowRound / 5, keys >= keysPerRoundTrip / 2 {
             keysPerRoundTrip = min(ceiling, keysPerRoundTrip * 2)
-            keysPerMigrate = min(maximumPerMigrate, ceiling, max(keysPerMigrate, keysPerRoundTrip / 16))
+            keysPerMigrate = min(maximumPerMigrate, ceiling, keysPerRoundTrip, max(keysPerMigrate * 2, keysPerRoundTrip / 16))
         }
     }
 }

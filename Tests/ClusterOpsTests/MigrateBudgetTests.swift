@@ -101,9 +101,7 @@ import Testing
         #expect(budget.keysPerMigrate == 500)
         for _ in 0..<10 { budget.record(keys: budget.keysPerRoundTrip, seconds: 0.001) }
         #expect(budget.keysPerRoundTrip == 1000)
-        withKnownIssue("MigrateBudget.record grows keysPerMigrate only to keysPerRoundTrip / 16, which a throttle ceiling keeps low") {
-            #expect(budget.keysPerMigrate == 1000)
-        }
+        #expect(budget.keysPerMigrate == 1000)
     }
 
     @Test func aCeilingBelowTheFloorStillWins() {
