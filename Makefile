@@ -48,9 +48,10 @@ test-swift:
 test-spec:
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml: valid OpenAPI 3.1')"
 
-## Reshard and drain timed side by side with redis-cli --cluster on identical clusters (BENCH_KEYS=200000).
+## The move (4096 slots to an empty master) and the drain, Redis 7 and Valkey 9: redis-cli --cluster, the service and
+## (Valkey) CLUSTER MIGRATESLOTS, each on its own identical cluster (BENCH_KEYS=1000000; results in bench/results/).
 bench: build bench-http
-	$(PYTHON) bench/reshard_bench.py
+	$(PYTHON) bench/migration_bench.py
 	$(PYTHON) bench/topology_bench.py
 
 ## /healthz throughput beside a Hummingbird 2 hello-world (wrk -t2 -c50), then requests amid 1 300 slow and idle connections.
