@@ -18,10 +18,10 @@ owned slots == DBSIZE, the sum == BENCH_KEYS, a sample of values read back) and 
 no [WARNING]/[ERR] and all 16384 slots covered.
 
 Last (BENCH_THROTTLE=1, the default): the service's throttled reshard, {"method": "keys", "max_keys_per_second":
-20000}, of all slots of one master of a Redis cluster holding BENCH_THROTTLE_KEYS keys (default 300 000, so about
+BENCH_THROTTLE_RATE (default 10 000)}, of all slots of one master of a Redis cluster holding BENCH_THROTTLE_KEYS keys (default 300 000, so about
 100 000 move); the achieved keys/s (the job's keys_moved over finished_at - started_at) against the limit.
 
-Environment: BENCH_KEYS, BENCH_SERVERS (redis,valkey), BENCH_THROTTLE, BENCH_THROTTLE_KEYS, BENCH_JSON (default
+Environment: BENCH_KEYS, BENCH_SERVERS (redis,valkey), BENCH_THROTTLE, BENCH_THROTTLE_KEYS, BENCH_THROTTLE_RATE, BENCH_JSON (default
 bench/results/migration.json), RCM_BINARY (default .build/release/redis-cluster-manager).
 Loopback only, every port and its cluster-bus port below 32768; every process started here is stopped at the end,
 on failure and on Ctrl-C too."""
@@ -49,7 +49,7 @@ KEYS = int(os.environ.get("BENCH_KEYS", "1000000"))
 SERVERS = [s.strip() for s in os.environ.get("BENCH_SERVERS", "redis,valkey").split(",") if s.strip()]
 THROTTLE = os.environ.get("BENCH_THROTTLE", "1").lower() not in ("0", "", "no", "false", "off")
 THROTTLE_KEYS = int(os.environ.get("BENCH_THROTTLE_KEYS", "300000"))
-THROTTLE_LIMIT = 20000
+THROTTLE_LIMIT = int(os.environ.get("BENCH_THROTTLE_RATE", "10000"))
 JSON_PATH = os.environ.get("BENCH_JSON", os.path.join(ROOT, "bench", "results", "migration.json"))
 BINARY = os.environ.get("RCM_BINARY", os.path.join(ROOT, ".build", "release", "redis-cluster-manager"))
 SLOTS = 4096
