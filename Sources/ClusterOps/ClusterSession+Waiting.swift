@@ -5,12 +5,12 @@ extension ClusterSession {
     /// Polls until the cluster has converged (see `Convergence`), or throws `.notConverged` with the last reason.
     /// Waiting is itself a safe point: the caller checks for cancellation between steps.
     @discardableResult
-    public func waitForConvergence(expectedMembers: Set<String>? = nil, seeds: [String]? = nil, timeout: Double = 60)
-        throws(ClusterOpsError) -> ClusterTopology {
+    public func waitForConvergence(expectedMembers: Set<String>? = nil, seeds: [String]? = nil, ignoring: Set<String> = [],
+                                   timeout: Double = 60) throws(ClusterOpsError) -> ClusterTopology {
         var reason = "not checked"
         let converged = try poll(timeout: timeout) { () throws(ClusterOpsError) -> ClusterTopology? in
             let (topology, observations) = self.topology(seeds: seeds)
-            guard let problem = Convergence.problem(observations, expectedMembers: expectedMembers) else { return topology }
+            guard let problem = Convergence.problem(observations, expectedMembers: expectedMembers, ignoring: ignoring) else { return topology }
             reason = problem
             return nil
         }

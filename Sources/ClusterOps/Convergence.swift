@@ -3,8 +3,15 @@ import ClusterModel
 /// Whether a cluster has settled: every reachable node sees the same members with the same roles and slots, and
 /// says cluster_state:ok. Slots must not move before this holds, or the move meets CLUSTERDOWN half way.
 public enum Convergence {
-    /// nil when converged, else the first reason it is not.
-    public static func problem(_ observations: [NodeObservation], expectedMembers: Set<String>? = nil) -> String? {
+    /// nil when converged, else the first reason it is not. Nodes in `ignoring` (one on its way out of the
+    /// cluster) are left out: their own views, and what others say of them.
+    public static func problem(_ observations: [NodeObservation], expectedMembers: Set<String>? = nil,
+                               ignoring: Set<String> = []) -> String? {
+        let ignoredAddresses = Set(observations.flatMap { $0.nodes ?? [] }.filter { ignoring.contains($0.id) }.map(\.address))
+        let observations = observations.filter { observation in
+            if let me = observation.nodes?.first(where: \.isMyself) { return !ignoring.contains(me.id) }
+            return !ignoredAddresses.contains(observation.address)
+        }
         let reachable = observations.filter { $0.nodes != nil }
         guard !reachable.isEmpty else { return "no node is reachable" }
         if let down = observations.first(where: { $0.nodes == nil }) {
@@ -13,7 +20,7 @@ public enum Convergence {
         var reference: [String: String]?
         var referenceAddress = ""
         for observation in reachable {
-            let nodes = observation.nodes ?? []
+            let nodes = (observation.nodes ?? []).filter { !ignoring.contains($0.id) }
             if observation.clusterState != "ok" {
                 return "\(observation.address) reports cluster_state:\(observation.clusterState ?? "unknown")"
             }

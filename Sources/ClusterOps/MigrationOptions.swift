@@ -18,16 +18,19 @@ public struct MigrationOptions: Sendable {
     public var migrateTimeoutMilliseconds: Int
     /// A throttle on the key-by-key path, over the whole job; nil for none.
     public var maxKeysPerSecond: Int?
-    /// Key-by-key moves that run at once (one per source → target pair, up to this many).
+    /// Key-by-key streams that run at once, at most.
     public var streams: Int
+    /// Streams per source → target pair (each takes a share of the pair's slots).
+    public var lanesPerPair: Int
 
     public init(replace: Bool = false, slotsPerBatch: Int = 128, keysPerMigrate: Int = 1000, migrateTimeoutMilliseconds: Int = 60000,
-                maxKeysPerSecond: Int? = nil, streams: Int = 8) {
+                maxKeysPerSecond: Int? = nil, streams: Int = 8, lanesPerPair: Int = 2) {
         self.replace = replace
         self.slotsPerBatch = slotsPerBatch
         self.keysPerMigrate = keysPerMigrate
         self.migrateTimeoutMilliseconds = migrateTimeoutMilliseconds
         self.maxKeysPerSecond = maxKeysPerSecond
         self.streams = max(1, streams)
+        self.lanesPerPair = max(1, lanesPerPair)
     }
 }

@@ -5,9 +5,10 @@ import Foundation
 ///
 /// With `.atomic`, every move is handed to the servers' own migration (all sources at once; Valkey queues one
 /// snapshot per node itself, Redis runs one task at a time), and slots that atomic migration gives up on are then
-/// moved key by key. Key by key, each source → target pair is its own stream on its own thread and connections:
-/// MIGRATE blocks the source while it runs, so moves from different sources overlap instead of queueing, and the
-/// target takes keys from all of them at once. A stream that fails stops the others at their next batch boundary.
+/// moved key by key. Key by key, each source → target pair is split into lanes, each its own stream on its own
+/// thread and connections: MIGRATE blocks the source while it runs, so moves from different sources overlap
+/// instead of queueing, the target takes keys from all of them at once, and while one lane of a pair waits on the
+/// target the other keeps the source busy. A stream that fails stops the others at their next batch boundary.
 public final class SlotMoveRunner {
     let session: ClusterSession
     let options: MigrationOptions
@@ -42,7 +43,7 @@ public final class SlotMoveRunner {
 
     /// Key-by-key moves, one stream per source → target pair.
     private func moveKeys(_ moves: [SlotMove], addresses: [String: String], masters: [String]) throws(ClusterOpsError) -> SlotMigrator.Outcome {
-        let pairs = Self.pairs(moves)
+        let pairs = Self.lanes(Self.pairs(moves), perPair: options.lanesPerPair, batch: options.slotsPerBatch)
         guard !pairs.isEmpty else { return .completed }
         let limiter = options.maxKeysPerSecond.map { KeyRateLimiter(keysPerSecond: $0) }
         if pairs.count == 1 {
@@ -84,6 +85,20 @@ public final class SlotMoveRunner {
             }
         }
         return outcome
+    }
+
+    /// Each pair's slots split into up to `perPair` lanes of whole batches, each its own stream: while one lane
+    /// waits on the target (opening, handing over), the other keeps the source busy with MIGRATEs.
+    static func lanes(_ pairs: [SlotMove], perPair: Int, batch: Int) -> [SlotMove] {
+        pairs.flatMap { pair -> [SlotMove] in
+            let slots = pair.slots.ranges.flatMap { Array($0) }
+            let count = min(max(1, perPair), max(1, slots.count / max(1, batch)))
+            guard count > 1 else { return [pair] }
+            let size = (slots.count + count - 1) / count
+            return stride(from: 0, to: slots.count, by: size).map { start in
+                SlotMove(from: pair.from, to: pair.to, slots: SlotSet(slots[start..<min(start + size, slots.count)]))
+            }
+        }
     }
 
     /// Moves merged per source → target pair, in first-seen order.

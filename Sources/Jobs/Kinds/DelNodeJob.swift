@@ -78,7 +78,7 @@ public enum DelNodeJob: JobKind {
 
     public static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
         guard let nodeId = plan.node.id else { throw .failed("del-node plan without a node id") }
-        if try SlotMoving.run(plan.moves, method: plan.migrationMethod, in: context) == .stopped { return .stopped }
+        if try SlotMoving.run(plan.moves, method: plan.migrationMethod, leaving: nodeId, in: context) == .stopped { return .stopped }
         context.observer.step("removing \(plan.node.address)")
         let (topology, _) = context.session.topology()
         let others = topology.nodes.filter { $0.id != nodeId && $0.reachable }.map(\.address)

@@ -41,8 +41,10 @@ public struct SlotMovesPlan: JobPlanContent, SlotMovingPlan, Equatable {
 /// Carrying out slot moves, shared by reshard, rebalance and del-node.
 enum SlotMoving {
     /// Waits for convergence, then moves the planned slots by the plan's method; the cluster is re-read so
-    /// addresses are current.
-    static func run(_ moves: [PlannedMove], method: MigrationMethod, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
+    /// addresses are current. `leaving` is a node being drained to be removed: the wait afterwards does not wait
+    /// for it (emptied, Redis turns it into a replica, whose full sync matters to nobody).
+    static func run(_ moves: [PlannedMove], method: MigrationMethod, leaving: String? = nil, in context: JobContext)
+        throws(ClusterOpsError) -> SlotMigrator.Outcome {
         guard !moves.isEmpty else { return .completed }
         let session = context.session
         context.observer.step("waiting for convergence")
@@ -59,7 +61,7 @@ enum SlotMoving {
                                      addresses: addresses, masters: masters)
         if outcome == .stopped { return .stopped }
         context.observer.step("waiting for convergence")
-        try session.waitForConvergence(timeout: 60)
+        try session.waitForConvergence(ignoring: leaving.map { [$0] } ?? [], timeout: 60)
         return .completed
     }
 }
