@@ -8,4 +8,11 @@ public protocol OperationObserver: AnyObject {
     func slotsMoved(_ count: Int, keys: Int)
     /// True when the job should stop at the next safe point.
     func shouldStop() -> Bool
+    /// The cluster already shows `slots` of the job's slots in their new place (a job resumed after the service
+    /// died): progress counts at least these, whatever was reported before the interruption.
+    func slotsFoundMoved(_ slots: Int)
+}
+
+extension OperationObserver {
+    public func slotsFoundMoved(_ slots: Int) {}
 }

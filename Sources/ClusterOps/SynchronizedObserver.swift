@@ -23,6 +23,10 @@ final class SynchronizedObserver: OperationObserver, @unchecked Sendable {
         lock.withLock { inner.slotsMoved(count, keys: keys) }
     }
 
+    func slotsFoundMoved(_ slots: Int) {
+        lock.withLock { inner.slotsFoundMoved(slots) }
+    }
+
     func shouldStop() -> Bool {
         lock.withLock { failed || inner.shouldStop() }
     }

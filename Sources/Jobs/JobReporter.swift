@@ -58,6 +58,12 @@ final class JobReporter: OperationObserver {
         save()
     }
 
+    func slotsFoundMoved(_ slots: Int) {
+        guard slots > slotsDone else { return }
+        slotsDone = min(slotsTotal, slots)
+        save()
+    }
+
     func shouldStop() -> Bool {
         if let storeFailure {
             stopReason = .storeUnavailable(storeFailure)

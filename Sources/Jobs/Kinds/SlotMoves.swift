@@ -55,6 +55,11 @@ enum SlotMoving {
             addresses[move.to] = addresses[move.to] ?? move.toAddress
         }
         let masters = topology.masters.map(\.address)
+        // A resumed job: slots whose target already owns them were moved before the interruption, reported or not.
+        let found = moves.reduce(0) { total, move in
+            total + move.slots.intersection(topology.node(id: move.to)?.slots ?? SlotSet()).count
+        }
+        if found > 0 { context.observer.slotsFoundMoved(found) }
         context.observer.step("moving slots")
         let runner = SlotMoveRunner(session: session, options: context.options, observer: context.observer)
         let outcome = try runner.run(moves.map { SlotMove(from: $0.from, to: $0.to, slots: $0.slots) }, method: method,
