@@ -135,28 +135,40 @@ public final class AtomicSlotMigrator {
         return found.values.sorted { $0.id < $1.id }
     }
 
+    /// Starts every pending migration whose time has come (one at a time where the server allows only one), all
+    /// close together: their slots' keys counted and the nodes' logs read first, then the start commands.
     private func startDue() throws(ClusterOpsError) {
         let now = io.now
+        var due: [Pending] = []
         var index = 0
         while index < pending.count {
-            if commands.oneAtATime && !running.isEmpty { return }
-            guard pending[index].notBefore <= now else {
+            if commands.oneAtATime && (!running.isEmpty || !due.isEmpty) { break }
+            if pending[index].notBefore <= now {
+                due.append(pending.remove(at: index))
+            } else {
                 index += 1
-                continue
             }
-            let item = pending.remove(at: index)
-            try start(item)
+        }
+        guard !due.isEmpty else { return }
+        // Whatever the nodes list now is not one of these migrations: each is the entry that appears after its start.
+        var known = Set<String>()
+        var read = Set<String>()
+        for item in due {
+            for address in commands.reporters(item.move.ends) where read.insert(address).inserted {
+                known.formUnion((try? readStatuses(address))?.map(\.id) ?? [])
+            }
+        }
+        var counts: [Int] = []
+        for item in due {
+            counts.append(try countKeys(item.move.ends.sourceAddress, item.move.slots))
+        }
+        for (item, keys) in zip(due, counts) {
+            try start(item, knownIds: known, keys: keys)
         }
     }
 
-    private func start(_ item: Pending) throws(ClusterOpsError) {
+    private func start(_ item: Pending, knownIds known: Set<String>, keys: Int) throws(ClusterOpsError) {
         let ends = item.move.ends
-        // Whatever the nodes list now is not this migration: it is the entry that appears after the start.
-        var known = Set<String>()
-        for address in commands.reporters(ends) {
-            known.formUnion((try? readStatuses(address))?.map(\.id) ?? [])
-        }
-        let keys = try countKeys(ends.sourceAddress, item.move.slots)
         let (address, command) = commands.start(item.move.slots, ends)
         var task = Task(move: item.move, id: nil, knownIds: known, startedAt: io.now, attempt: item.attempt, keys: keys)
         do {

@@ -27,12 +27,12 @@ extension ClusterSession {
         }
     }
 
-    /// The one place that polls a cluster: `attempt` until it gives a value, starting at 50 ms between tries and
+    /// The one place that polls a cluster: `attempt` until it gives a value, starting at 10 ms between tries and
     /// backing off to 1 s (gossip settles in tens of milliseconds, failure detection in seconds), never sleeping
     /// past the deadline. Nodes only tell their state when asked, so there is nothing to be woken by.
     private func poll<Value>(timeout: Double, _ attempt: () throws(ClusterOpsError) -> Value?) throws(ClusterOpsError) -> Value? {
         let deadline = Date().addingTimeInterval(timeout)
-        var interval = 0.05
+        var interval = 0.01
         while true {
             if let value = try attempt() { return value }
             let remaining = deadline.timeIntervalSinceNow
