@@ -68,24 +68,15 @@ public struct ValkeyMigrateSlots: AtomicMigrationProtocol {
     public var statusCommand: [String] { ["CLUSTER", "GETSLOTMIGRATIONS"] }
 
     public func statuses(_ reply: RESPValue) -> [AtomicMigrationStatus]? {
-        guard let entries = reply.array else { return nil }
-        var result: [AtomicMigrationStatus] = []
-        for entry in entries {
-            guard let fields = AtomicMigrationStatus.fields(entry), let id = fields["name"]?.string,
-                  let slots = fields["slot_ranges"]?.string.flatMap(AtomicMigrationStatus.parseSlots),
-                  let state = fields["state"]?.string else { return nil }
-            let phase: AtomicMigrationStatus.Phase = switch state {
+        AtomicMigrationStatus.list(reply, names: .init(id: "name", slots: "slot_ranges", source: "source_node",
+                                                       target: "target_node", message: "message")) { state in
+            switch state {
             case "success": .succeeded
             case "failed": .failed
             case "cancelled": .cancelled
             default: .active
             }
-            let message = (fields["message"]?.string ?? "").trimmingWhitespace()
-            result.append(AtomicMigrationStatus(id: id, slots: slots, source: fields["source_node"]?.string,
-                                                target: fields["target_node"]?.string, state: state, phase: phase,
-                                                message: message))
         }
-        return result
     }
 
     public func cancel(taskId: String, _ ends: MigrationEnds) -> (address: String, command: [String]) {
@@ -119,23 +110,15 @@ public struct RedisClusterMigration: AtomicMigrationProtocol {
     public var statusCommand: [String] { ["CLUSTER", "MIGRATION", "STATUS", "ALL"] }
 
     public func statuses(_ reply: RESPValue) -> [AtomicMigrationStatus]? {
-        guard let entries = reply.array else { return nil }
-        var result: [AtomicMigrationStatus] = []
-        for entry in entries {
-            guard let fields = AtomicMigrationStatus.fields(entry), let id = fields["id"]?.string,
-                  let slots = fields["slots"]?.string.flatMap(AtomicMigrationStatus.parseSlots),
-                  let state = fields["state"]?.string else { return nil }
-            let phase: AtomicMigrationStatus.Phase = switch state {
+        AtomicMigrationStatus.list(reply, names: .init(id: "id", slots: "slots", source: "source", target: "dest",
+                                                       message: "last_error")) { state in
+            switch state {
             case "completed": .succeeded
             case "failed": .failed
             case "canceled", "cancelled": .cancelled
             default: .active
             }
-            result.append(AtomicMigrationStatus(id: id, slots: slots, source: fields["source"]?.string,
-                                                target: fields["dest"]?.string, state: state, phase: phase,
-                                                message: (fields["last_error"]?.string ?? "").trimmingWhitespace()))
         }
-        return result
     }
 
     public func cancel(taskId: String, _ ends: MigrationEnds) -> (address: String, command: [String]) {

@@ -47,6 +47,32 @@ public struct AtomicMigrationStatus: Sendable, Equatable {
         return ranges.isEmpty ? nil : SlotSet(ranges: ranges)
     }
 
+    /// What a server calls the fields of one entry.
+    struct FieldNames {
+        var id: String
+        var slots: String
+        var source: String
+        var target: String
+        var message: String
+    }
+
+    /// A list reply of entries (each a flat field array), read with the server's field names and state meanings;
+    /// nil when any entry lacks its id, slots or state.
+    static func list(_ reply: RESPValue, names: FieldNames, phase: (String) -> Phase) -> [AtomicMigrationStatus]? {
+        guard let entries = reply.array else { return nil }
+        var result: [AtomicMigrationStatus] = []
+        for entry in entries {
+            guard let fields = fields(entry), let id = fields[names.id]?.string,
+                  let slots = fields[names.slots]?.string.flatMap(parseSlots), let state = fields["state"]?.string else {
+                return nil
+            }
+            result.append(AtomicMigrationStatus(id: id, slots: slots, source: fields[names.source]?.string,
+                                                target: fields[names.target]?.string, state: state, phase: phase(state),
+                                                message: (fields[names.message]?.string ?? "").trimmingWhitespace()))
+        }
+        return result
+    }
+
     /// A RESP2 flat `[key, value, ...]` array or a RESP3 map, as a dictionary of the values.
     static func fields(_ value: RESPValue) -> [String: RESPValue]? {
         guard let items = value.array, items.count % 2 == 0 else { return nil }
