@@ -38,6 +38,8 @@ public final class AtomicSlotMigrator {
         var attempt: Int
         var keys: Int
         var state: String?
+        /// When the nodes last reported a new state for it.
+        var changedAt: Double = 0
     }
 
     /// Slots waiting to be started, not before `notBefore`.
@@ -57,9 +59,12 @@ public final class AtomicSlotMigrator {
     let pollInterval: Double
     /// A started migration that no node lists after this long never began.
     let unseenTimeout: Double
+    /// A migration whose state has not changed for this long is stuck: it is cancelled and counts as failed.
+    let stallTimeout: Double
 
     public init(commands: any AtomicMigrationProtocol, io: any MigrationNodeIO, observer: any OperationObserver,
-                attempts: Int = 3, backoff: Double = 1, pollInterval: Double = 0.02, unseenTimeout: Double = 5) {
+                attempts: Int = 3, backoff: Double = 1, pollInterval: Double = 0.02, unseenTimeout: Double = 5,
+                stallTimeout: Double = 30) {
         self.commands = commands
         self.io = io
         self.observer = observer
@@ -67,6 +72,7 @@ public final class AtomicSlotMigrator {
         self.backoff = backoff
         self.pollInterval = pollInterval
         self.unseenTimeout = unseenTimeout
+        self.stallTimeout = stallTimeout
     }
 
     private var running: [Task] = []
@@ -114,7 +120,8 @@ public final class AtomicSlotMigrator {
             observer.event("\(commands.kind.command) \(status.id) of slots \(slots) is under way (\(status.state)); following it",
                            node: move.ends.sourceAddress)
             running.append(Task(move: Move(ends: move.ends, slots: slots), id: status.id, knownIds: [], startedAt: io.now,
-                                attempt: 1, keys: try countKeys(move.ends.sourceAddress, slots), state: status.state))
+                                attempt: 1, keys: try countKeys(move.ends.sourceAddress, slots), state: status.state,
+                                changedAt: io.now))
             remaining = remaining.subtracting(slots)
         }
         if !remaining.isEmpty {
@@ -170,7 +177,8 @@ public final class AtomicSlotMigrator {
     private func start(_ item: Pending, knownIds known: Set<String>, keys: Int) throws(ClusterOpsError) {
         let ends = item.move.ends
         let (address, command) = commands.start(item.move.slots, ends)
-        var task = Task(move: item.move, id: nil, knownIds: known, startedAt: io.now, attempt: item.attempt, keys: keys)
+        var task = Task(move: item.move, id: nil, knownIds: known, startedAt: io.now, attempt: item.attempt, keys: keys,
+                        changedAt: io.now)
         do {
             let reply = try io.call(address, command, idempotent: false)
             task.id = commands.taskId(startReply: reply)
@@ -213,6 +221,7 @@ public final class AtomicSlotMigrator {
             }
             if status.state != running[index].state {
                 running[index].state = status.state
+                running[index].changedAt = io.now
                 let move = running[index].move
                 let line = "migration \(status.id.prefix(8)) of \(move.slots.count) slots \(move.ends.sourceAddress) → "
                     + "\(move.ends.targetAddress): \(status.state)"
@@ -221,6 +230,17 @@ public final class AtomicSlotMigrator {
             }
             if status.phase.isFinal {
                 try finish(running.remove(at: index), status)
+            } else if io.now - running[index].changedAt > stallTimeout {
+                // Seen on Valkey 9.1 after a cancel: an import that stays in one state and never ends. Cancelling
+                // frees the slots for another attempt, or for the key-by-key path after the last one.
+                let task = running.remove(at: index)
+                let (address, command) = commands.cancel(taskId: task.id ?? "", task.move.ends)
+                do {
+                    _ = try io.call(address, command, idempotent: true)
+                } catch {
+                    observer.event("could not cancel the stuck \(commands.kind.command) on \(address): \(error)", node: address)
+                }
+                failed(task, reason: "no progress for \(Int(stallTimeout)) s in state \(status.state); cancelled it")
             } else {
                 index += 1
             }
@@ -232,10 +252,15 @@ public final class AtomicSlotMigrator {
     private func status(of task: inout Task) -> AtomicMigrationStatus? {
         let reporters = commands.reporters(task.move.ends)
         if task.id == nil {
-            for address in reporters.reversed() {
+            // The node that took the start command lists the new migration at once. Another node's entry is taken
+            // only once it has ended: a target can hold an import left over from a cancelled migration of the same
+            // slots that never ends, and following it would wait for ever.
+            let starter = commands.start(task.move.slots, task.move.ends).address
+            for address in [starter] + reporters.filter({ $0 != starter }) {
                 if let match = reports[address]?.first(where: { status in
                     !task.knownIds.contains(status.id) && status.slots == task.move.slots
                         && (status.target ?? task.move.ends.target) == task.move.ends.target
+                        && (address == starter || status.phase.isFinal)
                 }) {
                     task.id = match.id
                     break
