@@ -233,14 +233,8 @@ public final class AtomicSlotMigrator {
             } else if io.now - running[index].changedAt > stallTimeout {
                 // Seen on Valkey 9.1 after a cancel: an import that stays in one state and never ends. Cancelling
                 // frees the slots for another attempt, or for the key-by-key path after the last one.
-                let task = running.remove(at: index)
-                let (address, command) = commands.cancel(taskId: task.id ?? "", task.move.ends)
-                do {
-                    _ = try io.call(address, command, idempotent: true)
-                } catch {
-                    observer.event("could not cancel the stuck \(commands.kind.command) on \(address): \(error)", node: address)
-                }
-                failed(task, reason: "no progress for \(Int(stallTimeout)) s in state \(status.state); cancelled it")
+                failed(running.remove(at: index), reason: "no progress for \(Int(stallTimeout)) s in state \(status.state); cancelled it",
+                       cancel: true)
             } else {
                 index += 1
             }
@@ -294,13 +288,18 @@ public final class AtomicSlotMigrator {
     }
 
     /// A migration that did not complete: started again after a pause, or handed back for key-by-key moves.
-    private func failed(_ task: Task, reason: String) {
+    /// `cancel` stops what the server may still be doing first: always for Redis, which retries a failed import on
+    /// its own (the job decides when to retry instead), and for a migration that is stuck.
+    private func failed(_ task: Task, reason: String, cancel: Bool = false) {
         let ends = task.move.ends
         if task.move.slots.isEmpty { return }
-        if commands.oneAtATime, let id = task.id {
-            // Redis retries a failed import on its own; the job decides when to retry instead.
-            let (address, command) = commands.cancel(taskId: id, ends)
-            _ = try? io.call(address, command, idempotent: true)
+        if cancel || (commands.oneAtATime && task.id != nil) {
+            let (address, command) = commands.cancel(taskId: task.id ?? "", ends)
+            do {
+                _ = try io.call(address, command, idempotent: true)
+            } catch {
+                observer.event("could not cancel \(commands.kind.command) on \(address): \(error)", node: address)
+            }
         }
         if task.attempt < attempts {
             let delay = backoff * Double(1 << (task.attempt - 1))

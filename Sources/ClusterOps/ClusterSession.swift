@@ -47,11 +47,8 @@ public final class ClusterSession {
     @discardableResult
     public func call(_ address: String, bytes arguments: [[UInt8]], idempotent: Bool = false,
                      readTimeout: Double? = nil) throws(ClusterOpsError) -> RESPValue {
-        try exchange(address, idempotent: idempotent) { connection throws(RedisError) in
-            let previous = connection.readTimeout
-            if let readTimeout { connection.readTimeout = readTimeout }
-            defer { if !connection.isClosed { connection.readTimeout = previous } }
-            return try connection.command(bytes: arguments)
+        try exchange(address, idempotent: idempotent, readTimeout: readTimeout) { connection throws(RedisError) in
+            try connection.command(bytes: arguments)
         }
     }
 
@@ -70,22 +67,22 @@ public final class ClusterSession {
     public func pipeline(_ address: String, bytes commands: [[[UInt8]]], idempotent: Bool = false, readTimeout: Double? = nil)
         throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
         guard !commands.isEmpty else { return [] }
-        return try exchange(address, idempotent: idempotent) { connection throws(RedisError) in
-            let previous = connection.readTimeout
-            if let readTimeout { connection.readTimeout = readTimeout }
-            defer { if !connection.isClosed { connection.readTimeout = previous } }
-            return try connection.pipeline(commands)
+        return try exchange(address, idempotent: idempotent, readTimeout: readTimeout) { connection throws(RedisError) in
+            try connection.pipeline(commands)
         }
     }
 
-    /// Runs `body` on the session's connection to `address`; after a lost reply it runs once more, on a new
-    /// connection, only when `idempotent`.
-    private func exchange<Value>(_ address: String, idempotent: Bool,
+    /// Runs `body` on the session's connection to `address`, with `readTimeout` for this exchange only when given;
+    /// after a lost reply it runs once more, on a new connection, only when `idempotent`.
+    private func exchange<Value>(_ address: String, idempotent: Bool, readTimeout: Double? = nil,
                                  _ body: (RedisConnection) throws(RedisError) -> Value) throws(ClusterOpsError) -> Value {
         var attempts = idempotent ? 2 : 1
         while true {
             attempts -= 1
             let connection = try connection(address)
+            let previous = connection.readTimeout
+            if let readTimeout { connection.readTimeout = readTimeout }
+            defer { if !connection.isClosed { connection.readTimeout = previous } }
             do {
                 return try body(connection)
             } catch {
