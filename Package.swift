@@ -17,16 +17,18 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", providers: [.apt(["libsqlite3-dev"])]),
         // A thin, typed wrapper over libsqlite3: connections, statements, transactions, migrations.
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
+        // libssl and libcrypto from the system (Debian libssl-dev): TLS to Redis, secrets at rest.
+        .systemLibrary(name: "COpenSSL", path: "Sources/COpenSSL", providers: [.apt(["libssl-dev"])]),
         // HTTP/1.1 over POSIX sockets; knows nothing of Redis.
         .target(name: "HTTPServer", swiftSettings: strict),
         // RESP protocol and a blocking Redis connection; knows nothing of clusters.
-        .target(name: "RESP", swiftSettings: strict),
+        .target(name: "RESP", dependencies: ["COpenSSL"], swiftSettings: strict),
         // Pure cluster model: slot sets, CLUSTER NODES parsing, topology checks, planners. No I/O.
         .target(name: "ClusterModel", swiftSettings: strict),
         // I/O against live clusters, driven by the model's plans.
         .target(name: "ClusterOps", dependencies: ["RESP", "ClusterModel"], swiftSettings: strict),
         // The service's records in SQLite: clusters, jobs, events, snapshots.
-        .target(name: "Store", dependencies: ["SQLite", "ClusterModel", "EmbeddedResources"], swiftSettings: strict),
+        .target(name: "Store", dependencies: ["SQLite", "ClusterModel", "EmbeddedResources", "COpenSSL"], swiftSettings: strict),
         // Durable job worker: runs queued jobs through ClusterOps and records progress in Store.
         .target(name: "Jobs", dependencies: ["Store", "ClusterOps", "ClusterModel", "RESP"], swiftSettings: strict),
         // openapi.yaml and migrations/*.sql compiled into the binary.
