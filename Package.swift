@@ -38,7 +38,7 @@ let package = Package(
         // The use cases (register, submit a job, cancel, watch) with typed inputs and typed errors.
         .target(name: "Service", dependencies: ["Store", "ClusterOps", "ClusterModel", "Jobs", "RESP"], swiftSettings: strict),
         // Maps HTTP to the service and does nothing else.
-        .target(name: "API", dependencies: ["HTTPServer", "Service", "Store", "Jobs", "EmbeddedResources"],
+        .target(name: "API", dependencies: ["HTTPServer", "Service", "Store", "Jobs", "EmbeddedResources", "COpenSSL"],
                 swiftSettings: strict),
         // Wiring only.
         .executableTarget(name: "redis-cluster-manager", dependencies: [

@@ -11,14 +11,15 @@ public final class APIService: Sendable {
     let log: @Sendable (String) -> Void
     public let router: Router
 
-    /// `heartbeat` is the seconds between comment lines on an idle event stream.
-    public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), heartbeat: Double = 15,
-                log: @escaping @Sendable (String) -> Void) {
+    /// `heartbeat` is the seconds between comment lines on an idle event stream. `access` decides who may call
+    /// what; by default (no tokens file) everyone may call everything, as `anonymous`.
+    public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), access: AccessControl = AccessControl(tokens: nil),
+                heartbeat: Double = 15, log: @escaping @Sendable (String) -> Void) {
         self.log = log
         var router = Router(log: log)
-        APIService.addRoutes(to: &router, clusters: ClusterService(store: store, settings: settings),
-                             jobs: JobService(store: store, settings: settings), metrics: metrics,
-                             heartbeat: heartbeat)
+        APIService.addRoutes(to: &router, routes: Routes(access: access, clusters: ClusterService(store: store, settings: settings),
+                                                          jobs: JobService(store: store, settings: settings), metrics: metrics,
+                                                          heartbeat: heartbeat))
         self.router = router
     }
 
@@ -35,44 +36,71 @@ public final class APIService: Sendable {
         }
     }
 
-    /// Wraps a route so service errors become problem+json with their status.
-    static func route(_ body: @escaping @Sendable (HTTPRequest, RouteParameters) throws -> HTTPResponse) -> Router.Handler {
-        return { request, parameters in
-            do {
-                return try body(request, parameters)
-            } catch let error as ServiceError {
-                return Problem.response(error)
+    /// Everything a route needs, and the guard every route but /healthz passes first.
+    struct Routes {
+        let access: AccessControl
+        let clusters: ClusterService
+        let jobs: JobService
+        let metrics: Metrics
+        let heartbeat: Double
+
+        /// Wraps a route so it runs only for a principal with at least `role` (401/403 otherwise), and service errors
+        /// become problem+json with their status.
+        func route(_ role: Role,
+                   _ body: @escaping @Sendable (HTTPRequest, RouteParameters, Principal) throws -> HTTPResponse) -> Router.Handler {
+            let access = self.access
+            return { request, parameters in
+                do {
+                    return try body(request, parameters, try access.authorize(request, needs: role))
+                } catch let error as ServiceError {
+                    return Problem.response(error)
+                }
+            }
+        }
+
+        func route(_ role: Role, _ body: @escaping @Sendable (HTTPRequest, RouteParameters) throws -> HTTPResponse) -> Router.Handler {
+            route(role) { request, parameters, _ in try body(request, parameters) }
+        }
+
+        /// Open to all: only /healthz.
+        func open(_ body: @escaping @Sendable (HTTPRequest, RouteParameters) throws -> HTTPResponse) -> Router.Handler {
+            return { request, parameters in
+                do {
+                    return try body(request, parameters)
+                } catch let error as ServiceError {
+                    return Problem.response(error)
+                }
             }
         }
     }
 
-    private static func addRoutes(to router: inout Router, clusters: ClusterService, jobs: JobService,
-                                  metrics: Metrics, heartbeat: Double) {
-        let clusterRoutes = ClusterRoutes(clusters: clusters)
-        let jobRoutes = JobRoutes(jobs: jobs, metrics: metrics, heartbeat: heartbeat)
-        let submissions = JobSubmissionRoutes(jobs: jobs)
-        let meta = MetaRoutes(clusters: clusters, jobs: jobs, metrics: metrics)
+    private static func addRoutes(to router: inout Router, routes: Routes) {
+        let clusterRoutes = ClusterRoutes(clusters: routes.clusters)
+        let jobRoutes = JobRoutes(jobs: routes.jobs, metrics: routes.metrics, heartbeat: routes.heartbeat)
+        let submissions = JobSubmissionRoutes(jobs: routes.jobs)
+        let meta = MetaRoutes(clusters: routes.clusters, jobs: routes.jobs, metrics: routes.metrics)
 
-        router.add("GET", "/healthz", route(meta.health))
-        router.add("GET", "/openapi.yaml", route(meta.spec))
-        router.add("GET", "/metrics", route(meta.metrics))
+        router.add("GET", "/healthz", routes.open(meta.health))
+        router.add("GET", "/openapi.yaml", routes.route(.read, meta.spec))
+        router.add("GET", "/metrics", routes.route(.read, meta.metrics))
+        router.add("GET", "/audit", routes.route(.read, clusterRoutes.audit))
 
-        router.add("POST", "/clusters", route(clusterRoutes.register))
-        router.add("GET", "/clusters", route(clusterRoutes.list))
-        router.add("GET", "/clusters/{id}", route(clusterRoutes.get))
-        router.add("DELETE", "/clusters/{id}", route(clusterRoutes.delete))
-        router.add("GET", "/clusters/{id}/topology", route(clusterRoutes.topology))
-        router.add("POST", "/clusters/{id}/snapshots", route(clusterRoutes.takeSnapshot))
-        router.add("GET", "/clusters/{id}/snapshots", route(clusterRoutes.listSnapshots))
-        router.add("GET", "/clusters/{id}/snapshots/{sid}", route(clusterRoutes.getSnapshot))
+        router.add("POST", "/clusters", routes.route(.admin, clusterRoutes.register))
+        router.add("GET", "/clusters", routes.route(.read, clusterRoutes.list))
+        router.add("GET", "/clusters/{id}", routes.route(.read, clusterRoutes.get))
+        router.add("DELETE", "/clusters/{id}", routes.route(.admin, clusterRoutes.delete))
+        router.add("GET", "/clusters/{id}/topology", routes.route(.read, clusterRoutes.topology))
+        router.add("POST", "/clusters/{id}/snapshots", routes.route(.operator, clusterRoutes.takeSnapshot))
+        router.add("GET", "/clusters/{id}/snapshots", routes.route(.read, clusterRoutes.listSnapshots))
+        router.add("GET", "/clusters/{id}/snapshots/{sid}", routes.route(.read, clusterRoutes.getSnapshot))
 
         for kind in JobKinds.names {
-            router.add("POST", "/clusters/{id}/\(kind)", route(submissions.submit(kind)))
+            router.add("POST", "/clusters/{id}/\(kind)", routes.route(.operator, submissions.submit(kind)))
         }
 
-        router.add("GET", "/jobs", route(jobRoutes.list))
-        router.add("GET", "/jobs/{id}", route(jobRoutes.get))
-        router.add("GET", "/jobs/{id}/events", route(jobRoutes.events))
-        router.add("POST", "/jobs/{id}/cancel", route(jobRoutes.cancel))
+        router.add("GET", "/jobs", routes.route(.read, jobRoutes.list))
+        router.add("GET", "/jobs/{id}", routes.route(.read, jobRoutes.get))
+        router.add("GET", "/jobs/{id}/events", routes.route(.read, jobRoutes.events))
+        router.add("POST", "/jobs/{id}/cancel", routes.route(.operator, jobRoutes.cancel))
     }
 }

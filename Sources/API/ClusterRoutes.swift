@@ -7,8 +7,8 @@ import Store
 struct ClusterRoutes: Sendable {
     let clusters: ClusterService
 
-    func register(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        let record = try clusters.register(try RequestBody.object(request))
+    func register(_ request: HTTPRequest, _ parameters: RouteParameters, _ principal: Principal) throws -> HTTPResponse {
+        let record = try clusters.register(try RequestBody.object(request), actor: principal.name)
         var response = try JSONCoding.response(201, ClusterView(record))
         response.headers.set("Location", "/clusters/\(record.id)")
         return response
@@ -22,9 +22,18 @@ struct ClusterRoutes: Sendable {
         try JSONCoding.response(200, ClusterView(try clusters.cluster(parameters["id"] ?? "")))
     }
 
-    func delete(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        try clusters.delete(parameters["id"] ?? "")
+    func delete(_ request: HTTPRequest, _ parameters: RouteParameters, _ principal: Principal) throws -> HTTPResponse {
+        try clusters.delete(parameters["id"] ?? "", actor: principal.name)
         return HTTPResponse(status: 204)
+    }
+
+    /// Who registered and deleted clusters and cancelled jobs, newest first; `?cluster_id=` narrows it.
+    func audit(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let query = QueryParameters(request: request)
+        let limit = try query.int("limit", in: 1...500) ?? 50
+        let entries = try clusters.auditLog(clusterId: query.string("cluster_id"), before: try query.cursor(), limit: limit)
+        let next = entries.count == limit ? entries.last.map { String($0.id) } : nil
+        return try JSONCoding.response(200, Page(items: entries.map(AuditEntryView.init), nextCursor: next))
     }
 
     func topology(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {

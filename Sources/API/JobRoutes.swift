@@ -48,8 +48,8 @@ struct JobRoutes: Sendable {
     }
 
     /// A queued job is cancelled at once (200); a running one stops at its next safe point (202).
-    func cancel(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        let updated = try jobs.cancel(jobId: try jobId(parameters))
+    func cancel(_ request: HTTPRequest, _ parameters: RouteParameters, _ principal: Principal) throws -> HTTPResponse {
+        let updated = try jobs.cancel(jobId: try jobId(parameters), actor: principal.name)
         return try JSONCoding.response(updated.status == .cancelled ? 200 : 202, JobView(updated))
     }
 

@@ -13,10 +13,10 @@ struct JobSubmissionRoutes: Sendable {
         var plan: JSONValue
     }
 
-    func submit(_ kind: String) -> @Sendable (HTTPRequest, RouteParameters) throws -> HTTPResponse {
-        return { request, parameters in
+    func submit(_ kind: String) -> @Sendable (HTTPRequest, RouteParameters, Principal) throws -> HTTPResponse {
+        return { request, parameters, principal in
             let body = try RequestBody.object(request)
-            switch try jobs.submit(kind: kind, clusterId: parameters["id"] ?? "", body: body, actor: "anonymous") {
+            switch try jobs.submit(kind: kind, clusterId: parameters["id"] ?? "", body: body, actor: principal.name) {
             case .dryRun(let dry):
                 return try JSONCoding.response(200, DryRunView(type: dry.type, params: JSONCoding.value(ofStoredText: dry.params),
                                                                plan: JSONCoding.value(ofStoredText: dry.plan)))

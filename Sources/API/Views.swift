@@ -8,6 +8,7 @@ struct ClusterView: Encodable {
     var seeds: [String]
     var username: String?
     var hasPassword: Bool
+    var createdBy: String
     var createdAt: String
     var updatedAt: String
 
@@ -16,8 +17,27 @@ struct ClusterView: Encodable {
         seeds = record.seeds
         username = record.username
         hasPassword = record.password != nil
+        createdBy = record.createdBy
         createdAt = record.createdAt
         updatedAt = record.updatedAt
+    }
+}
+
+struct AuditEntryView: Encodable {
+    var id: Int64
+    var at: String
+    var actor: String
+    var action: String
+    var clusterId: String
+    var jobId: Int64?
+
+    init(_ entry: AuditEntry) {
+        id = entry.id
+        at = entry.at
+        actor = entry.actor
+        action = entry.action
+        clusterId = entry.clusterId
+        jobId = entry.jobId
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glibc
 
 /// A SQLite database shared by the service's threads. Every use goes through one connection under a lock:
 /// the service's write rate is small, and one connection means no SQLITE_BUSY between our own threads.
@@ -9,12 +10,18 @@ public final class Database: @unchecked Sendable {
     public let path: String
 
     /// Opens (creating if needed) the database at `path`, with WAL, synchronous=NORMAL, foreign keys on and a
-    /// bounded busy timeout for other processes holding the file.
+    /// bounded busy timeout for other processes holding the file. The file is readable by its owner only (0600;
+    /// SQLite gives its -wal and -shm files the same mode), and deleted content is overwritten, not left in free pages.
     public init(path: String, busyTimeoutMilliseconds: Int = 5000) throws {
         self.path = path
         if path != ":memory:" {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+            for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {
+                _ = chmod(file, 0o600)
+            }
         }
         connection = try Connection(path: path)
         try connection.executeScript("PRAGMA busy_timeout = \(busyTimeoutMilliseconds)")
@@ -22,7 +29,7 @@ public final class Database: @unchecked Sendable {
         if path != ":memory:" && mode.lowercased() != "wal" {
             throw SQLiteError(code: 1, message: "could not switch \(path) to WAL (journal_mode is \(mode))")
         }
-        try connection.executeScript("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;")
+        try connection.executeScript("PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;")
     }
 
     /// Runs `body` with the connection, outside any explicit transaction.

@@ -17,7 +17,8 @@ public final class ClusterService: Sendable {
     }
 
     /// `{"id","seeds":[...],"username"?,"password"?}`; the seed is contacted before anything is stored.
-    public func register(_ body: [String: JSONValue]) throws -> ClusterRecord {
+    /// `actor` is who registers it: kept on the record and in the audit log.
+    public func register(_ body: [String: JSONValue], actor: String = "anonymous") throws -> ClusterRecord {
         try ServiceError.wrap {
             let fields = try RequestFields(body, allowed: ["id", "seeds", "username", "password"])
             let id = try fields.requiredString("id")
@@ -58,7 +59,7 @@ public final class ClusterService: Sendable {
             try SeedValidator.validate(settings.access(seeds: seeds, credentials: credentials))
             let now = Timestamp.now()
             let record = ClusterRecord(id: id, seeds: seeds.map(\.description), username: username, password: password,
-                                       createdAt: now, updatedAt: now)
+                                       createdBy: actor, createdAt: now, updatedAt: now)
             try store.insertCluster(record)
             return record
         }
@@ -73,8 +74,13 @@ public final class ClusterService: Sendable {
     }
 
     /// Refused (409) while a job of the cluster is queued or running; its jobs and snapshots stay for audit.
-    public func delete(_ id: String) throws {
-        try ServiceError.wrap { try store.deleteCluster(try ClusterService.record(id, in: store).id) }
+    public func delete(_ id: String, actor: String = "anonymous") throws {
+        try ServiceError.wrap { try store.deleteCluster(try ClusterService.record(id, in: store).id, actor: actor) }
+    }
+
+    /// Registrations, deletions and cancels, newest first.
+    public func auditLog(clusterId: String?, before: Int64?, limit: Int) throws -> [AuditEntry] {
+        try ServiceError.wrap { try store.auditLog(clusterId: clusterId, before: before, limit: limit) }
     }
 
     public func topology(_ id: String) throws -> TopologyDocument {

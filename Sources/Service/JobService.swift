@@ -56,11 +56,11 @@ public final class JobService: Sendable {
 
     /// A queued job is cancelled at once; a running one stops at its next safe point. A job that already ended is a
     /// conflict.
-    public func cancel(jobId: Int64) throws -> JobRecord {
+    public func cancel(jobId: Int64, actor: String = "anonymous") throws -> JobRecord {
         try ServiceError.wrap {
             let job = try job(jobId)
             guard !job.status.isFinished else { throw ServiceError.conflict("job \(job.id) already ended (\(job.status.rawValue))") }
-            guard let updated = try store.requestCancel(jobId: job.id) else { throw ServiceError.notFound("no job '\(jobId)'") }
+            guard let updated = try store.requestCancel(jobId: job.id, actor: actor) else { throw ServiceError.notFound("no job '\(jobId)'") }
             if updated.status.isFinished && updated.status != .cancelled {
                 throw ServiceError.conflict("job \(job.id) already ended (\(updated.status.rawValue))")
             }

@@ -9,21 +9,25 @@ extension Store {
                 throw StoreError.clusterExists(cluster.id)
             }
             try db.execute("""
-                INSERT INTO clusters (id, seeds, username, password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-                """, cluster.id, seeds, cluster.username, cluster.password, cluster.createdAt, cluster.updatedAt)
+                INSERT INTO clusters (id, seeds, username, password_sealed, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """, cluster.id, seeds, cluster.username, try cluster.password.map { try secrets.seal($0, context: cluster.id) },
+                cluster.createdBy, cluster.createdAt, cluster.updatedAt)
+            try Store.audit(db, actor: cluster.createdBy, action: "cluster.register", clusterId: cluster.id, at: cluster.createdAt)
         }
     }
 
     public func cluster(_ id: String) throws -> ClusterRecord? {
-        try read { db in try db.query("SELECT * FROM clusters WHERE id = ?", id).first.map(Store.cluster) }
+        try read { db in try db.query("SELECT * FROM clusters WHERE id = ?", id).first.map(cluster) }
     }
 
     public func clusters() throws -> [ClusterRecord] {
-        try read { db in try db.query("SELECT * FROM clusters ORDER BY id").map(Store.cluster) }
+        try read { db in try db.query("SELECT * FROM clusters ORDER BY id").map(cluster) }
     }
 
-    /// Deletes a registration unless one of its jobs is queued or running; its jobs and snapshots stay for audit.
-    public func deleteCluster(_ id: String) throws {
+    /// Deletes a registration unless one of its jobs is queued or running; its jobs and snapshots stay for audit,
+    /// and the deletion itself is audited under `actor`.
+    public func deleteCluster(_ id: String, actor: String = "anonymous") throws {
         try write { db in
             guard try !db.query("SELECT 1 FROM clusters WHERE id = ?", id).isEmpty else {
                 throw StoreError.clusterNotFound(id)
@@ -34,17 +38,55 @@ extension Store {
                 throw StoreError.clusterBusy(cluster: id, job: active)
             }
             try db.execute("DELETE FROM clusters WHERE id = ?", id)
+            try Store.audit(db, actor: actor, action: "cluster.delete", clusterId: id, at: Timestamp.now())
         }
     }
 
-    static func cluster(_ row: Row) throws -> ClusterRecord {
+    func cluster(_ row: Row) throws -> ClusterRecord {
+        let id = row.string("id") ?? ""
         let seedsText = row.string("seeds") ?? "[]"
         guard let seeds = try? JSONDecoder().decode([String].self, from: Data(seedsText.utf8)) else {
-            throw StoreError.corruptRecord("seeds of cluster \(row.string("id") ?? "?")")
+            throw StoreError.corruptRecord("seeds of cluster \(id)")
         }
-        return ClusterRecord(id: row.string("id") ?? "", seeds: seeds, username: row.string("username"),
-                             password: row.string("password"), createdAt: row.string("created_at") ?? "",
-                             updatedAt: row.string("updated_at") ?? "")
+        return ClusterRecord(id: id, seeds: seeds, username: row.string("username"),
+                             password: try row.string("password_sealed").map { try secrets.open($0, context: id) },
+                             createdBy: row.string("created_by") ?? "anonymous",
+                             createdAt: row.string("created_at") ?? "", updatedAt: row.string("updated_at") ?? "")
+    }
+}
+
+extension Store {
+    /// Seals any password an older version stored in plain text, then makes sure no copy of it is left in the file:
+    /// deleted content is zeroed (secure_delete) and the write-ahead log is checkpointed and truncated.
+    func sealPlainPasswords() throws {
+        let sealed = try write { db in
+            let rows = try db.query("SELECT id, password FROM clusters WHERE password IS NOT NULL")
+            for row in rows {
+                let id = row.string("id") ?? ""
+                try db.execute("UPDATE clusters SET password_sealed = ?, password = NULL WHERE id = ?",
+                               try secrets.seal(row.string("password") ?? "", context: id), id)
+            }
+            return rows.count
+        }
+        if sealed > 0 {
+            try read { db in
+                try db.executeScript("VACUUM")
+                _ = try db.query("PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
+    }
+
+    /// Every stored password must open with this key.
+    func checkSealedPasswords() throws {
+        let rows = try read { db in try db.query("SELECT id, password_sealed FROM clusters WHERE password_sealed IS NOT NULL") }
+        for row in rows {
+            let id = row.string("id") ?? ""
+            do {
+                _ = try secrets.open(row.string("password_sealed") ?? "", context: id)
+            } catch {
+                throw StoreError.secretKey("the password of cluster '\(id)' does not open with this secret key; start with the key file it was stored with")
+            }
+        }
     }
 }
 

@@ -117,8 +117,9 @@ extension Store {
     }
 
     /// A queued job is cancelled at once (queued → cancelled); a running one is flagged for the worker's next safe
-    /// point. Returns the job as it now stands, or nil if there is no such job.
-    public func requestCancel(jobId: Int64) throws -> JobRecord? {
+    /// point. Returns the job as it now stands, or nil if there is no such job. Who asked is audited and is an
+    /// event of the job.
+    public func requestCancel(jobId: Int64, actor: String = "anonymous") throws -> JobRecord? {
         try writeAndPost { db in
             guard let job = try db.query("SELECT * FROM jobs WHERE id = ?", jobId).first.map(Store.job) else { return (nil, []) }
             switch job.status {
@@ -134,7 +135,12 @@ extension Store {
             let changed = db.changes == 1
             let updated = try Store.currentJob(db, jobId)
             guard changed else { throw StoreError.statusChanged(job: jobId, expected: [job.status], actual: updated.status) }
-            return (updated, [.job(updated)])
+            let at = Timestamp.now()
+            try Store.audit(db, actor: actor, action: "job.cancel", clusterId: job.clusterId, jobId: jobId, at: at)
+            let message = "cancel requested by \(actor)"
+            try db.execute("INSERT INTO job_events (job_id, at, level, message) VALUES (?, ?, 'info', ?)", jobId, at, message)
+            let event = JobEvent(id: db.lastInsertRowID, jobId: jobId, at: at, level: "info", message: message, node: nil, data: nil)
+            return (updated, [.event(event), .job(updated)])
         }
     }
 

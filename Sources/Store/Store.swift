@@ -6,15 +6,26 @@ import SQLite
 public final class Store: Sendable {
     public let database: Database
     public let changes = JobChangeHub()
+    /// Seals and opens cluster passwords; its key never enters the database.
+    let secrets: SecretBox
 
-    /// Opens the store and applies the migrations compiled into the binary; refuses a newer schema.
-    public init(database: Database) throws {
+    /// Opens the store and applies the migrations compiled into the binary; refuses a newer schema. Passwords
+    /// stored in plain text by an older version are sealed now, and every stored password must open with
+    /// `secrets`: a wrong key file is refused here, at start, rather than failing each job later.
+    public init(database: Database, secrets: SecretBox = .ephemeral()) throws {
         self.database = database
+        self.secrets = secrets
         try Migrator(Store.migrations()).migrate(database)
+        try sealPlainPasswords()
+        try checkSealedPasswords()
     }
 
-    public convenience init(path: String, busyTimeoutMilliseconds: Int = 5000) throws {
-        try self.init(database: try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds))
+    /// `secretKeyPath` defaults to the database's path with `.key` appended (created at first start, mode 0600).
+    public convenience init(path: String, secretKeyPath: String? = nil, busyTimeoutMilliseconds: Int = 5000,
+                            log: (String) -> Void = { _ in }) throws {
+        let secrets = path == ":memory:" ? SecretBox.ephemeral()
+            : try SecretKeyFile.loadOrCreate(path: secretKeyPath ?? path + ".key", log: log)
+        try self.init(database: try Database(path: path, busyTimeoutMilliseconds: busyTimeoutMilliseconds), secrets: secrets)
     }
 
     /// Migrations from `migrations/NNNN_name.sql`: the number before the first underscore is the version.

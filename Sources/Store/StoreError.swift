@@ -9,6 +9,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The database cannot be written (or read) right now: disk full, a file-size limit, I/O error, or locked by
     /// another process past the busy timeout. Nothing was changed; the same call may succeed later.
     case unavailable(String)
+    /// The secret key is missing, malformed, or does not open the passwords stored with it.
+    case secretKey(String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .statusChanged(let job, let expected, let actual):
             return "job \(job) is \(actual?.rawValue ?? "gone"), not \(expected.map(\.rawValue).joined(separator: " or "))"
         case .unavailable(let reason): return "the job store is unavailable: \(reason)"
+        case .secretKey(let reason): return "secret key: \(reason)"
         }
     }
 }

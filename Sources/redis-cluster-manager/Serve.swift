@@ -11,8 +11,11 @@ struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the HTTP service.",
         discussion: """
-            Every option can also be set from the environment: RCM_LISTEN, RCM_DB, RCM_ALLOW_REMOTE_NODES=1.
-            Options on the command line win.
+            Every option can also be set from the environment: RCM_LISTEN, RCM_DB, RCM_TOKENS_FILE,
+            RCM_SECRET_KEY_FILE, RCM_RETAIN_DAYS, RCM_ALLOW_REMOTE_NODES=1. Options on the command line win.
+
+            Without a tokens file the service only listens on a loopback address and every caller acts as
+            'anonymous'. SIGHUP reloads the tokens file.
             """
     )
 
@@ -22,12 +25,24 @@ struct Serve: ParsableCommand {
     @Option(help: "SQLite database file; its directory is created. Env: RCM_DB.")
     var db: String = ProcessInfo.processInfo.environment["RCM_DB"] ?? "./data/redis-cluster-manager.sqlite"
 
+    @Option(help: "Tokens file, one 'NAME ROLE TOKEN' per line (ROLE: read, operator, admin); reloaded on SIGHUP. Env: RCM_TOKENS_FILE.")
+    var tokensFile: String? = ProcessInfo.processInfo.environment["RCM_TOKENS_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+
+    @Option(help: "File holding the key that seals cluster passwords in the database; created (0600) at first start. Default: the database path + '.key'. Env: RCM_SECRET_KEY_FILE.")
+    var secretKeyFile: String? = ProcessInfo.processInfo.environment["RCM_SECRET_KEY_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+
+    @Option(help: "Days to keep the events and snapshots of finished jobs (and manual snapshots); 0 keeps them forever. Env: RCM_RETAIN_DAYS.")
+    var retainDays: Int = ProcessInfo.processInfo.environment["RCM_RETAIN_DAYS"].flatMap { Int($0) } ?? 90
+
     @Flag(help: "Allow registering and contacting non-loopback nodes. Env: RCM_ALLOW_REMOTE_NODES=1.")
     var allowRemoteNodes: Bool = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["RCM_ALLOW_REMOTE_NODES"]?.lowercased() ?? "")
 
     func validate() throws {
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080")
+        }
+        guard (0...36500).contains(retainDays) else {
+            throw ValidationError("--retain-days must be from 0 (keep forever) to 36500")
         }
     }
 
@@ -36,16 +51,30 @@ struct Serve: ParsableCommand {
         // A file-size limit must cost a failed write (SQLite reports it, the API answers 503), not the process.
         signal(SIGXFSZ, SIG_IGN)
         let address = ListenAddress(listen)!
+        var tokens: TokenTable?
+        if let tokensFile {
+            do {
+                tokens = try TokenTable.load(path: tokensFile)
+            } catch {
+                log("cannot use tokens file \(tokensFile): \(error)")
+                throw ExitCode(1)
+            }
+            TokensFileMode.warnIfShared(tokensFile, log: log)
+        } else if !address.isLoopback {
+            log("refusing to listen on \(listen) without a tokens file: anyone who can reach it could change every cluster. Give --tokens-file (or RCM_TOKENS_FILE), or listen on 127.0.0.1 / [::1]")
+            throw ExitCode(2)
+        }
         let store: Store
         do {
-            store = try Store(path: db)
+            store = try Store(path: db, secretKeyPath: secretKeyFile, log: log)
         } catch {
             log("cannot open database \(db): \(error)")
             throw ExitCode(1)
         }
         let settings = ConnectionSettings(allowRemoteNodes: allowRemoteNodes)
         let worker = JobWorker(store: store, settings: settings, log: log)
-        let api = APIService(store: store, settings: settings, log: log)
+        let access = AccessControl(tokens: tokens)
+        let api = APIService(store: store, settings: settings, access: access, log: log)
         var configuration = HTTPServerConfiguration()
         configuration.host = address.host
         configuration.port = address.port
@@ -59,9 +88,27 @@ struct Serve: ParsableCommand {
             log("cannot listen on \(listen): \(error)")
             throw ExitCode(1)
         }
-        log("listening on \(address.host.contains(":") ? "[\(address.host)]" : address.host):\(server.port), database \(db)")
+        log("listening on \(address.host.contains(":") ? "[\(address.host)]" : address.host):\(server.port), database \(db), "
+            + (tokens.map { "\($0.count) tokens" } ?? "no tokens file (loopback only, every caller is anonymous)"))
 
         worker.start()
+        let pruner = retainDays > 0 ? Pruner(store: store, retainDays: retainDays, log: log) : nil
+        pruner?.start()
+
+        let reload = SignalWatcher(signals: [SIGHUP]) { _ in
+            guard let tokensFile else {
+                log("SIGHUP: no tokens file to reload")
+                return
+            }
+            do {
+                let table = try TokenTable.load(path: tokensFile)
+                access.replace(table)
+                TokensFileMode.warnIfShared(tokensFile, log: log)
+                log("SIGHUP: reloaded \(tokensFile), \(table.count) tokens")
+            } catch {
+                log("SIGHUP: kept the tokens loaded before; \(tokensFile) is unusable: \(error)")
+            }
+        }
 
         let signals = SignalWatcher(signals: [SIGTERM, SIGINT]) { signal in
             log("received signal \(signal), shutting down")
@@ -71,6 +118,8 @@ struct Serve: ParsableCommand {
         }
         server.waitUntilStopped()
         signals.cancel()
+        reload.cancel()
+        pruner?.stop()
         log("stopped")
     }
 }
