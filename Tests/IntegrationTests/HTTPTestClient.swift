@@ -4,6 +4,8 @@ import Glibc
 /// A deliberately small HTTP/1.1 client over a real socket: one request per connection, Content-Length bodies.
 struct HTTPTestClient: Sendable {
     let port: UInt16
+    /// Sent as `Authorization: Bearer` when set.
+    var token: String? = nil
 
     struct Response {
         var status: Int
@@ -47,6 +49,7 @@ struct HTTPTestClient: Sendable {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let bodyBytes = Array(body.utf8)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        if let token { head += "Authorization: Bearer \(token)\r\n" }
         if !bodyBytes.isEmpty || method == "POST" {
             head += "Content-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n"
         }

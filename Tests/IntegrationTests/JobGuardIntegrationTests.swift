@@ -55,7 +55,7 @@ struct JobGuardIntegrationTests {
         defer { cluster.stop() }
         let node = cluster.nodes[0]
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-full-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer { for suffix in ["", "-wal", "-shm", ".key"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
 
         // The schema first, without a limit; then a limit a little above the file the schema made.
         let first = try ServiceProcess(databasePath: path)
@@ -98,7 +98,7 @@ extension JobGuardIntegrationTests {
     /// a clear error instead of being planned again (which would move a half-done reshard's slots twice).
     @Test func anUnreadableStoredPlanFailsTheJobInsteadOfPlanningAgain() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-plan-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer { for suffix in ["", "-wal", "-shm", ".key"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         do {
             let store = try Store(path: path)
             try store.insertCluster(ClusterRecord(id: "p", seeds: ["127.0.0.1:1"], username: nil, password: nil,
@@ -125,7 +125,7 @@ extension JobGuardIntegrationTests {
     /// queued and retries after pauses that double, instead of spinning; once the lock is gone the job goes on.
     @Test func theWorkerBacksOffWhileTheStoreIsLocked() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-lock-\(UUID().uuidString).sqlite").path
-        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        defer { for suffix in ["", "-wal", "-shm", ".key"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
         let store = try Store(path: path, busyTimeoutMilliseconds: 50)
         try store.insertCluster(ClusterRecord(id: "l", seeds: ["127.0.0.1:1"], username: nil, password: nil,
                                               createdAt: Timestamp.now(), updatedAt: Timestamp.now()))

@@ -18,12 +18,13 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     /// `fileSizeLimit` (bytes) runs the service under RLIMIT_FSIZE, as a full disk would stop its writes.
-    init(databasePath: String, fileSizeLimit: Int? = nil) throws {
+    /// `arguments` are added to `serve`'s (e.g. `--tokens-file`).
+    init(databasePath: String, fileSizeLimit: Int? = nil, arguments extra: [String] = []) throws {
         self.databasePath = databasePath
         port = UInt16(PortAllocator.redisPort())
         logPath = databasePath + ".\(port).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        let arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", databasePath]
+        let arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", databasePath] + extra
         if let fileSizeLimit {
             // prlimit sets the limit and execs the service, so the child process is the service itself.
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
@@ -40,6 +41,10 @@ final class ServiceProcess: @unchecked Sendable {
             Thread.sleep(forTimeInterval: 0.05)
         }
         throw TestFailure("service did not come up; log:\n\((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "")")
+    }
+
+    func signal(_ number: Int32) {
+        if process.isRunning { kill(process.processIdentifier, number) }
     }
 
     /// SIGKILL: no shutdown handler runs, exactly as in a crash.

@@ -30,7 +30,7 @@ final class TestService: @unchecked Sendable {
     func stop() {
         worker.stop()
         server.shutdown()
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
+        for suffix in ["", "-wal", "-shm", ".key"] { try? FileManager.default.removeItem(atPath: databasePath + suffix) }
     }
 
     deinit { stop() }
