@@ -36,6 +36,11 @@ public struct Principal: Sendable, Equatable {
     public var name: String
     public var role: Role
 
+    public init(name: String, role: Role) {
+        self.name = name
+        self.role = role
+    }
+
     /// Without a tokens file (loopback only) every request acts as this.
     public static let anonymous = Principal(name: "anonymous", role: .admin)
 }
