@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+
+/// Where the service is and who we are to it; shared by every client command.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "The service's URL. Env: RCM_SERVER.")
+    var server: String = ProcessInfo.processInfo.environment["RCM_SERVER"] ?? "http://127.0.0.1:8080"
+
+    @Option(help: "Bearer token. Env: RCM_TOKEN (preferred: a token on the command line shows in ps).")
+    var token: String?
+
+    @Flag(help: "Machine output: the service's JSON as it answered.")
+    var json = false
+
+    func client() throws(CLIError) -> ServiceClient {
+        let token = self.token ?? ProcessInfo.processInfo.environment["RCM_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
+        return try ServiceClient(server: server, token: token)
+    }
+
+    /// The 2xx response, else the error it stands for.
+    func expectSuccess(_ response: ServiceClient.Response) throws(CLIError) -> ServiceClient.Response {
+        guard (200..<300).contains(response.status) else { throw CLIError.from(response) }
+        return response
+    }
+
+    /// Prints the body as the service sent it (pretty when it is JSON).
+    func printJSON(_ response: ServiceClient.Response) {
+        if let value = try? JSONSerialization.jsonObject(with: Data(response.body)),
+           let pretty = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+            print(String(decoding: pretty, as: UTF8.self))
+        } else {
+            print(response.text)
+        }
+    }
+}
+
+/// ANSI colour on a terminal (unless NO_COLOR is set), plain text otherwise.
+struct Style {
+    let enabled: Bool
+
+    static let stdout = Style(enabled: isatty(STDOUT_FILENO) == 1 && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+
+    func green(_ text: String) -> String { wrap(text, "32") }
+    func red(_ text: String) -> String { wrap(text, "31") }
+    func yellow(_ text: String) -> String { wrap(text, "33") }
+    func bold(_ text: String) -> String { wrap(text, "1") }
+    func dim(_ text: String) -> String { wrap(text, "2") }
+
+    private func wrap(_ text: String, _ code: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+}

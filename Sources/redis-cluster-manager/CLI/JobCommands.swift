@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+
+/// What every job command shares: the cluster, waiting, dry runs, and where the service is.
+struct JobOptions: ParsableArguments {
+    @Argument(help: "The registered cluster's id.")
+    var cluster: String
+
+    @Flag(help: "Follow the job's live events until it ends; the exit code says how it ended.")
+    var wait = false
+
+    @Flag(help: "Show the plan; change nothing.")
+    var dryRun = false
+
+    @OptionGroup var client: ClientOptions
+
+    /// Submits `kind` with `body`; prints the plan (dry run), the queued job, or (with --wait) follows it to its end.
+    func submit(_ kind: String, _ body: [String: Any]) throws {
+        try runCLI {
+            let service = try client.client()
+            var body = body
+            if dryRun { body["dry_run"] = true }
+            let response = try client.expectSuccess(try service.post("/clusters/\(Self.escape(cluster))/\(kind)", json: body))
+            if dryRun {
+                client.printJSON(response)
+                return
+            }
+            let job = response.object
+            guard let id = job["id"] as? Int else { throw CLIError.serverError(status: response.status, detail: "no job id in the answer") }
+            guard wait else {
+                if client.json { client.printJSON(response) } else { print("job \(id) queued: \(kind) on \(cluster) (redis-cluster-manager job \(id) --follow)") }
+                return
+            }
+            if !client.json { print("job \(id) queued: \(kind) on \(cluster)") }
+            let final = try JobFollower(client: service, quiet: client.json).follow(jobId: id)
+            if client.json {
+                printObject(final)
+            } else {
+                print(JobOutcome.summary(final))
+            }
+            try JobOutcome.check(final)
+        }
+    }
+
+    static func escape(_ segment: String) -> String {
+        segment.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-._~"))) ?? segment
+    }
+}
+
+func printObject(_ object: [String: Any]) {
+    if let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
+        print(String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// How keys travel, for the commands that move slots.
+struct MoveFlags: ParsableArguments {
+    @Option(help: "How keys travel: auto, atomic or keys.")
+    var method: String?
+
+    @Option(help: "Throttle for the key-by-key path (keys per second).")
+    var maxKeysPerSecond: Int?
+
+    func add(to body: inout [String: Any]) {
+        if let method { body["method"] = method }
+        if let maxKeysPerSecond { body["max_keys_per_second"] = maxKeysPerSecond }
+    }
+}
+
+/// `0-1364,5461` → [[0,1364],[5461,5461]].
+func parseSlotRanges(_ text: String) throws -> [[Int]] {
+    try text.split(separator: ",").map { part in
+        let bounds = part.split(separator: "-", maxSplits: 1).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard let low = bounds.first ?? nil, let high = bounds.count == 2 ? bounds[1] : low else {
+            throw ValidationError("--slot-ranges must look like 0-1364,5461-6826")
+        }
+        return [low, high]
+    }
+}
+
+struct Reshard: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Move slots to a master.", discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "The master that receives the slots (id or host:port).") var to: String
+    @Option(help: "How many slots (taken from every other master, or from --from).") var slots: Int?
+    @Option(help: "Masters to take the slots from (repeat, or comma-separated).") var from: [String] = []
+    @Option(help: "Exactly these slots, e.g. 0-99,200.") var slotRanges: String?
+    @Flag(help: "Overwrite keys that exist on the target (BUSYKEY).") var replace = false
+    @OptionGroup var move: MoveFlags
+
+    func run() throws {
+        var body: [String: Any] = ["to": to]
+        if let slots { body["slots"] = slots }
+        let sources = from.flatMap { $0.split(separator: ",").map(String.init) }
+        if !sources.isEmpty { body["from"] = sources }
+        if let slotRanges { body["slot_ranges"] = try parseSlotRanges(slotRanges) }
+        if replace { body["replace"] = true }
+        move.add(to: &body)
+        try job.submit("reshard", body)
+    }
+}
+
+struct AddNode: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "add-node", abstract: "Add an empty node as a master or a replica.",
+                                                    discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "The new node, host:port.") var address: String
+    @Option(help: "master (default) or replica.") var role: String?
+    @Option(help: "For a replica: its master (id or host:port).") var master: String?
+
+    func run() throws {
+        var body: [String: Any] = ["address": address]
+        if let role { body["role"] = role }
+        if let master { body["master"] = master }
+        try job.submit("add-node", body)
+    }
+}
+
+struct DelNode: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "del-node", abstract: "Drain a node's slots and remove it.",
+                                                    discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "The node to remove (id or host:port).") var node: String
+    @Flag(help: "Overwrite keys that exist on the receiving masters.") var replace = false
+    @OptionGroup var move: MoveFlags
+
+    func run() throws {
+        var body: [String: Any] = ["node": node]
+        if replace { body["replace"] = true }
+        move.add(to: &body)
+        try job.submit("del-node", body)
+    }
+}
+
+struct Rebalance: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Even out slots over the masters, by weight.", discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "NODE=WEIGHT (repeat, or comma-separated).") var weights: [String] = []
+    @Option(help: "Leave masters within this percent of their share alone (default 2).") var thresholdPercent: Double?
+    @Flag(help: "Give slots to masters that have none.") var useEmptyMasters = false
+    @Flag(help: "Overwrite keys that exist on the receiving masters.") var replace = false
+    @OptionGroup var move: MoveFlags
+
+    func run() throws {
+        var body: [String: Any] = [:]
+        var table: [String: Double] = [:]
+        for pair in weights.flatMap({ $0.split(separator: ",") }) {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let weight = Double(parts[1]) else { throw ValidationError("--weights takes NODE=WEIGHT") }
+            table[String(parts[0])] = weight
+        }
+        if !table.isEmpty { body["weights"] = table }
+        if let thresholdPercent { body["threshold_percent"] = thresholdPercent }
+        if useEmptyMasters { body["use_empty_masters"] = true }
+        if replace { body["replace"] = true }
+        move.add(to: &body)
+        try job.submit("rebalance", body)
+    }
+}
+
+struct Fix: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cover uncovered slots and close open ones.", discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Flag(help: "Overwrite keys that exist where open slots are finished.") var replace = false
+    @Flag(help: "Cover the slots of a shard with no live node with empty ones (their keys are lost).") var acceptDataLoss = false
+
+    func run() throws {
+        var body: [String: Any] = [:]
+        if replace { body["replace"] = true }
+        if acceptDataLoss { body["accept_data_loss"] = true }
+        try job.submit("fix", body)
+    }
+}
+
+struct Failover: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Promote a replica over its master.", discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "The replica to promote (id or host:port).") var replica: String
+    @Option(help: "default, force or takeover.") var mode: String?
+
+    func run() throws {
+        var body: [String: Any] = ["replica": replica]
+        if let mode { body["mode"] = mode }
+        try job.submit("failover", body)
+    }
+}
+
+struct SetTimeout: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "set-timeout", abstract: "Set cluster-node-timeout on every node.",
+                                                    discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "Milliseconds.") var nodeTimeoutMs: Int
+
+    func run() throws {
+        try job.submit("set-timeout", ["node_timeout_ms": nodeTimeoutMs])
+    }
+}
+
+struct Create: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Form a cluster from the registered empty nodes.", discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "Replicas per master.") var replicas: Int?
+
+    func run() throws {
+        var body: [String: Any] = [:]
+        if let replicas { body["replicas"] = replicas }
+        try job.submit("create", body)
+    }
+}

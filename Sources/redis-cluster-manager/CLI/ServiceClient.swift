@@ -1,0 +1,282 @@
+import Foundation
+import Glibc
+
+/// A small blocking HTTP/1.1 client for the CLI: one request per connection, `Content-Length`, chunked and
+/// read-to-close bodies, and a line-by-line reader for event streams. It speaks to the service only.
+struct ServiceClient {
+    let host: String
+    let port: UInt16
+    /// A path prefix when the service sits under one behind a proxy, without the trailing slash.
+    let basePath: String
+    let token: String?
+    var timeout: Double = 30
+
+    struct Response {
+        var status: Int
+        var headers: [String: String]
+        var body: [UInt8]
+
+        var text: String { String(decoding: body, as: UTF8.self) }
+        var object: [String: Any] { (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any] ?? [:] }
+    }
+
+    /// `http://host:port[/prefix]`; https needs a TLS-terminating proxy's plain side or a tunnel.
+    init(server: String, token: String?) throws(CLIError) {
+        guard server.hasPrefix("http://") else {
+            throw .usage("--server must be an http:// URL, e.g. http://127.0.0.1:8080 (put TLS in a proxy's hands)")
+        }
+        var rest = Substring(server.dropFirst("http://".count))
+        var prefix = ""
+        if let slash = rest.firstIndex(of: "/") {
+            prefix = String(rest[slash...])
+            rest = rest[..<slash]
+            while prefix.hasSuffix("/") { prefix.removeLast() }
+        }
+        let hostPart: Substring
+        var portPart: Substring = "80"
+        if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            hostPart = rest[rest.index(after: rest.startIndex)..<close]
+            let after = rest[rest.index(after: close)...]
+            if after.hasPrefix(":") { portPart = after.dropFirst() } else if !after.isEmpty { throw .usage("--server \(server) is not a URL") }
+        } else if let colon = rest.lastIndex(of: ":") {
+            hostPart = rest[..<colon]
+            portPart = rest[rest.index(after: colon)...]
+        } else {
+            hostPart = rest
+        }
+        guard !hostPart.isEmpty, let port = UInt16(portPart), port > 0 else { throw .usage("--server \(server) is not a URL") }
+        host = String(hostPart)
+        self.port = port
+        basePath = prefix
+        self.token = token
+    }
+
+    func get(_ path: String) throws(CLIError) -> Response { try request("GET", path) }
+
+    func post(_ path: String, json: [String: Any]) throws(CLIError) -> Response {
+        let body = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return try request("POST", path, body: [UInt8](body))
+    }
+
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws(CLIError) -> Response {
+        let socket = try connect()
+        defer { close(socket) }
+        try send(socket, head(method, path, body: body, accept: "application/json") + (body ?? []))
+        var reader = LineReader(socket: socket, timeout: timeout, server: description)
+        return try reader.response()
+    }
+
+    /// Opens `GET path` as an event stream and hands each event (its `event:` name and `data:`) to `handle` until
+    /// the server ends the stream or `handle` answers false. Answers the status when it is not 200 (with the body).
+    func stream(_ path: String, lastEventId: String?, handle: (String, String) -> Bool) throws(CLIError) -> Response? {
+        let socket = try connect()
+        defer { close(socket) }
+        var extra: [(String, String)] = []
+        if let lastEventId { extra.append(("Last-Event-ID", lastEventId)) }
+        try send(socket, head("GET", path, body: nil, accept: "text/event-stream", extra: extra))
+        // Heartbeats arrive every 15 s; a minute of silence means the connection is gone.
+        var reader = LineReader(socket: socket, timeout: 60, server: description)
+        let (status, headers) = try reader.head()
+        guard status == 200 else {
+            return Response(status: status, headers: headers, body: try reader.body(headers: headers))
+        }
+        let chunked = headers["transfer-encoding"]?.lowercased().contains("chunked") == true
+        var lines = EventLines(reader: reader, chunked: chunked)
+        var name = "message"
+        var data = ""
+        while let line = try lines.next() {
+            if line.isEmpty {
+                if !data.isEmpty {
+                    if !handle(name, data) { return nil }
+                }
+                name = "message"
+                data = ""
+            } else if line.hasPrefix("event:") {
+                name = line.dropFirst(6).trimmingCharacters(in: .whitespaces)
+            } else if line.hasPrefix("data:") {
+                data += (data.isEmpty ? "" : "\n") + line.dropFirst(5).trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return nil
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    private func head(_ method: String, _ path: String, body: [UInt8]?, accept: String,
+                      extra: [(String, String)] = []) -> [UInt8] {
+        var text = "\(method) \(basePath)\(path) HTTP/1.1\r\nHost: \(description)\r\nAccept: \(accept)\r\nConnection: close\r\n"
+        text += "User-Agent: redis-cluster-manager-cli\r\n"
+        if let token { text += "Authorization: Bearer \(token)\r\n" }
+        for (name, value) in extra { text += "\(name): \(value)\r\n" }
+        if let body { text += "Content-Type: application/json\r\nContent-Length: \(body.count)\r\n" }
+        return Array((text + "\r\n").utf8)
+    }
+
+    private func connect() throws(CLIError) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            throw .unreachable("cannot resolve \(host)")
+        }
+        defer { freeaddrinfo(first) }
+        var reason = "no address"
+        var next: UnsafeMutablePointer<addrinfo>? = first
+        while let info = next?.pointee {
+            next = info.ai_next
+            let fd = socket(info.ai_family, info.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), info.ai_protocol)
+            guard fd >= 0 else { continue }
+            var tv = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            if Glibc.connect(fd, info.ai_addr, info.ai_addrlen) == 0 { return fd }
+            reason = String(cString: strerror(errno))
+            close(fd)
+        }
+        throw .unreachable("cannot connect to the service at \(description): \(reason)")
+    }
+
+    private func send(_ socket: Int32, _ bytes: [UInt8]) throws(CLIError) {
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw .unreachable("the service at \(description) closed the connection") }
+            sent += n
+        }
+    }
+}
+
+/// Reads a response from a socket: the head, then the body by its framing.
+struct LineReader {
+    let socket: Int32
+    let server: String
+    private var buffer: [UInt8] = []
+    private var start = 0
+
+    init(socket: Int32, timeout: Double, server: String) {
+        self.socket = socket
+        self.server = server
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    mutating func response() throws(CLIError) -> ServiceClient.Response {
+        let (status, headers) = try head()
+        return ServiceClient.Response(status: status, headers: headers, body: try body(headers: headers))
+    }
+
+    mutating func head() throws(CLIError) -> (Int, [String: String]) {
+        guard let statusLine = try line() else { throw .unreachable("the service at \(server) answered nothing") }
+        let parts = statusLine.split(separator: " ")
+        guard parts.count >= 2, parts[0].hasPrefix("HTTP/1."), let status = Int(parts[1]) else {
+            throw .unreachable("\(server) did not answer HTTP")
+        }
+        var headers: [String: String] = [:]
+        while let line = try line(), !line.isEmpty {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
+        }
+        return (status, headers)
+    }
+
+    mutating func body(headers: [String: String]) throws(CLIError) -> [UInt8] {
+        if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
+            var body: [UInt8] = []
+            while let sizeLine = try line() {
+                guard let size = Int(sizeLine.split(separator: ";").first.map(String.init) ?? "", radix: 16) else { break }
+                if size == 0 { break }
+                body += try bytes(size)
+                _ = try line()
+            }
+            return body
+        }
+        if let length = headers["content-length"].flatMap({ Int($0) }) { return try bytes(length) }
+        var body: [UInt8] = Array(buffer[start...])
+        start = buffer.count
+        while let more = try receive() { body += more }
+        return body
+    }
+
+    /// One CRLF- or LF-terminated line, or nil at the end of the stream.
+    mutating func line() throws(CLIError) -> String? {
+        while true {
+            if let newline = buffer[start...].firstIndex(of: 10) {
+                var end = newline
+                if end > start && buffer[end - 1] == 13 { end -= 1 }
+                let text = String(decoding: buffer[start..<end], as: UTF8.self)
+                start = newline + 1
+                compact()
+                return text
+            }
+            guard let more = try receive() else {
+                if start < buffer.count {
+                    let text = String(decoding: buffer[start...], as: UTF8.self)
+                    start = buffer.count
+                    return text
+                }
+                return nil
+            }
+            buffer += more
+        }
+    }
+
+    mutating func bytes(_ count: Int) throws(CLIError) -> [UInt8] {
+        while buffer.count - start < count {
+            guard let more = try receive() else { throw .unreachable("the service at \(server) cut the response short") }
+            buffer += more
+        }
+        let out = Array(buffer[start..<(start + count)])
+        start += count
+        compact()
+        return out
+    }
+
+    private mutating func compact() {
+        if start > 65_536 {
+            buffer.removeFirst(start)
+            start = 0
+        }
+    }
+
+    private func receive() throws(CLIError) -> [UInt8]? {
+        var chunk = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if n > 0 { return Array(chunk[..<n]) }
+            if n == 0 { return nil }
+            if errno == EINTR { continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK { throw .unreachable("the service at \(server) stopped answering") }
+            throw .unreachable("reading from the service at \(server): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// The lines of an event stream, de-chunked when the response is chunked.
+struct EventLines {
+    var reader: LineReader
+    let chunked: Bool
+    private var pending: [UInt8] = []
+
+    init(reader: LineReader, chunked: Bool) {
+        self.reader = reader
+        self.chunked = chunked
+    }
+
+    mutating func next() throws(CLIError) -> String? {
+        guard chunked else { return try reader.line() }
+        while true {
+            if let newline = pending.firstIndex(of: 10) {
+                var end = newline
+                if end > 0 && pending[end - 1] == 13 { end -= 1 }
+                let text = String(decoding: pending[..<end], as: UTF8.self)
+                pending.removeFirst(newline + 1)
+                return text
+            }
+            guard let sizeLine = try reader.line(), let size = Int(sizeLine.split(separator: ";").first.map(String.init) ?? "", radix: 16),
+                  size > 0 else { return nil }
+            pending += try reader.bytes(size)
+            _ = try reader.line()
+        }
+    }
+}
