@@ -5,11 +5,15 @@ public struct ClusterRecord: Sendable, Equatable {
     public var seeds: [String]
     public var username: String?
     public var password: String?
+    /// nil: the nodes are reached over plain TCP.
+    public var tls: ClusterTLS?
     public var createdAt: String
     public var updatedAt: String
 
-    public init(id: String, seeds: [String], username: String?, password: String?, createdAt: String, updatedAt: String) {
+    public init(id: String, seeds: [String], username: String?, password: String?, tls: ClusterTLS? = nil,
+                createdAt: String, updatedAt: String) {
         self.id = id
+        self.tls = tls
         self.seeds = seeds
         self.username = username
         self.password = password

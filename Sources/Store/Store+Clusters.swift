@@ -11,6 +11,9 @@ extension Store {
             try db.execute("""
                 INSERT INTO clusters (id, seeds, username, password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
                 """, cluster.id, seeds, cluster.username, cluster.password, cluster.createdAt, cluster.updatedAt)
+            if let tls = cluster.tls {
+                try db.execute("UPDATE clusters SET tls = ? WHERE id = ?", try Store.tlsText(tls), cluster.id)
+            }
         }
     }
 
@@ -42,9 +45,25 @@ extension Store {
         guard let seeds = try? JSONDecoder().decode([String].self, from: Data(seedsText.utf8)) else {
             throw StoreError.corruptRecord("seeds of cluster \(row.string("id") ?? "?")")
         }
-        return ClusterRecord(id: row.string("id") ?? "", seeds: seeds, username: row.string("username"),
-                             password: row.string("password"), createdAt: row.string("created_at") ?? "",
-                             updatedAt: row.string("updated_at") ?? "")
+        var record = ClusterRecord(id: row.string("id") ?? "", seeds: seeds, username: row.string("username"),
+                                   password: row.string("password"), createdAt: row.string("created_at") ?? "",
+                                   updatedAt: row.string("updated_at") ?? "")
+        record.tls = try tls(row)
+        return record
+    }
+
+    /// The `tls` column: NULL for plain TCP, else the paths as JSON (written by its own statement in `insertCluster`,
+    /// in the same transaction, so the insert itself stays about the credentials).
+    static func tlsText(_ tls: ClusterTLS) throws -> String {
+        String(decoding: try JSONEncoder().encode(tls), as: UTF8.self)
+    }
+
+    static func tls(_ row: Row) throws -> ClusterTLS? {
+        guard let text = row.string("tls") else { return nil }
+        guard let tls = try? JSONDecoder().decode(ClusterTLS.self, from: Data(text.utf8)) else {
+            throw StoreError.corruptRecord("tls of cluster \(row.string("id") ?? "?")")
+        }
+        return tls
     }
 }
 
