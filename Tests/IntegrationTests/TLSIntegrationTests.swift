@@ -1,4 +1,5 @@
 import ClusterModel
+import ClusterOps
 import Foundation
 import RESP
 import Testing
@@ -78,6 +79,36 @@ struct TLSIntegrationTests {
             "server_name": "localhost",
         ])
         #expect(!(try client.get("/clusters/tls").text.contains("BEGIN")))
+    }
+
+    @Test func pooledConnectionsAreKeyedByTLSConfiguration() throws {
+        let certificates = try TestCertificates()
+        let cluster = try TestCluster(nodes: 1, tls: certificates, authClients: "optional")
+        defer { cluster.stop() }
+        let endpoint = RedisEndpoint(cluster.nodes[0].address)!
+        let pool = ConnectionPool()
+        var anonymous = certificates.client
+        anonymous.certificateFile = nil
+        anonymous.keyFile = nil
+
+        let verified = try pool.checkout(endpoint, credentials: nil, tls: certificates.client, connectTimeout: 2, readTimeout: 5)
+        let id = try #require(try verified.command(["CLIENT", "ID"]).int)
+        pool.checkin(verified)
+        #expect(pool.idleCount == 1)
+        // Another configuration for the same address (here: without the client certificate) gets its own connection,
+        // and plain TCP never gets a TLS one (the node refuses it).
+        let other = try pool.checkout(endpoint, credentials: nil, tls: anonymous, connectTimeout: 2, readTimeout: 5)
+        #expect(try other.command(["CLIENT", "ID"]).int != id)
+        #expect(throws: RedisError.self) {
+            let plain = try pool.checkout(endpoint, credentials: nil, connectTimeout: 2, readTimeout: 5)
+            _ = try plain.command(["PING"])
+        }
+        pool.checkin(other)
+        #expect(pool.idleCount == 2)
+        // The same configuration gets its idle connection back, still usable after the server's session tickets.
+        let again = try pool.checkout(endpoint, credentials: nil, tls: certificates.client, connectTimeout: 2, readTimeout: 5)
+        #expect(try again.command(["CLIENT", "ID"]).int == id)
+        pool.checkin(again)
     }
 
     @Test func everyOperationWorksOnATLSCluster() throws {
