@@ -51,6 +51,8 @@ struct TLSIntegrationTests {
                           Self.tlsJSON(certificates, ["ca_file": certificates.otherCAFile]))
         try expectProblem(422, code: "tls_failed", mentioning: "certificate verify failed: hostname mismatch",
                           Self.tlsJSON(certificates, ["server_name": "redis.example.com"]))
+        // An empty object trusts the system's CA store, which does not know the test CA.
+        try expectProblem(422, code: "tls_failed", mentioning: "certificate verify failed: ", "{}")
         try expectProblem(422, code: "tls_failed", mentioning: "certificate required",
                           Self.tlsJSON(certificates, ["cert_file": nil, "key_file": nil]))
         // Files that cannot be used are named, with the reason.
