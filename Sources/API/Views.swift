@@ -2,12 +2,14 @@ import Jobs
 import ClusterModel
 import Store
 
-/// A registered cluster as the API shows it: never the password, only whether there is one.
+/// A registered cluster as the API shows it: never the password, only whether there is one. TLS paths are shown
+/// (they are not secret; no file's contents ever are).
 struct ClusterView: Encodable {
     var id: String
     var seeds: [String]
     var username: String?
     var hasPassword: Bool
+    var tls: ClusterTLS?
     var createdBy: String
     var createdAt: String
     var updatedAt: String
@@ -17,6 +19,7 @@ struct ClusterView: Encodable {
         seeds = record.seeds
         username = record.username
         hasPassword = record.password != nil
+        tls = record.tls
         createdBy = record.createdBy
         createdAt = record.createdAt
         updatedAt = record.updatedAt

@@ -7,6 +7,9 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
     case noReachableSeed([String])
     case notClusterEnabled(String)
     case authenticationFailed(String)
+    /// A seed refused or failed the TLS handshake (certificate not verified, name mismatch, client certificate
+    /// refused, unusable configuration files).
+    case tlsFailed(String)
     case redis(endpoint: String, RedisError)
     /// Keys that exist on both sides of a slot move with different values, and the request did not say replace.
     case busyKeys(slot: Int, keys: [String])
@@ -22,6 +25,7 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
         case .noReachableSeed(let reasons): return "no seed is reachable: " + reasons.joined(separator: "; ")
         case .notClusterEnabled(let endpoint): return "\(endpoint) is not running with cluster-enabled yes"
         case .authenticationFailed(let reason): return "authentication failed: \(reason)"
+        case .tlsFailed(let reason): return "TLS failed: \(reason)"
         case .redis(let endpoint, let error): return "\(endpoint): \(error)"
         case .busyKeys(let slot, let keys):
             return "slot \(slot): keys exist on both nodes with different values: \(keys.joined(separator: ", ")) (pass \"replace\": true to overwrite)"
@@ -42,6 +46,7 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
         case .noReachableSeed: "unreachable"
         case .notClusterEnabled: "not_cluster_enabled"
         case .authenticationFailed: "authentication_failed"
+        case .tlsFailed: "tls_failed"
         case .redis: "redis_error"
         case .busyKeys: "busy_keys"
         case .notConverged: "not_converged"

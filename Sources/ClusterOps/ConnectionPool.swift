@@ -1,16 +1,16 @@
 import Foundation
 import RESP
 
-/// Idle, authenticated connections kept per node and credentials, so a job's steps, its convergence polls and
+/// Idle, authenticated connections kept per node, credentials and TLS configuration, so a job's steps, its convergence polls and
 /// the API's topology reads reuse them instead of paying connect + AUTH every time.
 ///
 /// Thread-safe: `lock` guards `idle` and `lastSweep`. An idle connection belongs to the pool; a checked-out one belongs to the
-/// one thread that took it until it is checked in. Credentials are part of the key, so a connection
-/// authenticated for one cluster is never handed to another that happens to share an address. Only healthy
+/// one thread that took it until it is checked in. Credentials and TLS are part of the key, so a connection
+/// authenticated (or verified) for one cluster is never handed to another that happens to share an address. Only healthy
 /// connections come back: one that saw a transport error, timeout or protocol error is closed by
 /// `RedisConnection` itself, and `checkin` drops closed ones.
 public final class ConnectionPool: @unchecked Sendable {
-    /// Idle connections kept per (endpoint, credentials); extra ones are closed on check-in.
+    /// Idle connections kept per (endpoint, credentials, TLS); extra ones are closed on check-in.
     public let maxIdlePerKey: Int
     /// An idle connection older than this is closed instead of reused.
     public let idleExpiry: Duration
@@ -18,6 +18,7 @@ public final class ConnectionPool: @unchecked Sendable {
     private struct Key: Hashable {
         var endpoint: RedisEndpoint
         var credentials: RedisCredentials?
+        var tls: TLSConfiguration?
     }
 
     private struct Idle {
@@ -38,10 +39,10 @@ public final class ConnectionPool: @unchecked Sendable {
         idle.values.joined().forEach { $0.connection.close() }
     }
 
-    /// An idle connection to `endpoint` authenticated with `credentials`, or a new one.
-    public func checkout(_ endpoint: RedisEndpoint, credentials: RedisCredentials?, connectTimeout: Double,
-                         readTimeout: Double) throws(RedisError) -> RedisConnection {
-        let key = Key(endpoint: endpoint, credentials: credentials)
+    /// An idle connection to `endpoint` authenticated with `credentials` over `tls` (nil: plain TCP), or a new one.
+    public func checkout(_ endpoint: RedisEndpoint, credentials: RedisCredentials?, tls: TLSConfiguration? = nil,
+                         connectTimeout: Double, readTimeout: Double) throws(RedisError) -> RedisConnection {
+        let key = Key(endpoint: endpoint, credentials: credentials, tls: tls)
         while let connection = takeIdle(key) {
             // The server may have closed it while it sat idle (restart, client timeout): never send into that.
             guard connection.isReusable else {
@@ -51,7 +52,7 @@ public final class ConnectionPool: @unchecked Sendable {
             connection.readTimeout = readTimeout
             return connection
         }
-        return try RedisConnection(endpoint: endpoint, credentials: credentials, connectTimeout: connectTimeout,
+        return try RedisConnection(endpoint: endpoint, credentials: credentials, tls: tls, connectTimeout: connectTimeout,
                                    readTimeout: readTimeout)
     }
 
@@ -61,7 +62,7 @@ public final class ConnectionPool: @unchecked Sendable {
             connection.close()
             return
         }
-        let key = Key(endpoint: connection.endpoint, credentials: connection.credentials)
+        let key = Key(endpoint: connection.endpoint, credentials: connection.credentials, tls: connection.tls)
         let now = ContinuousClock.now
         var surplus: [RedisConnection] = []
         lock.lock()

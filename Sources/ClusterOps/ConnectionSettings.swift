@@ -16,8 +16,8 @@ public struct ConnectionSettings: Sendable {
         self.pool = ConnectionPool()
     }
 
-    public func access(seeds: [RedisEndpoint], credentials: RedisCredentials?) -> ClusterAccess {
-        ClusterAccess(seeds: seeds, credentials: credentials, connectTimeout: connectTimeout, readTimeout: readTimeout,
+    public func access(seeds: [RedisEndpoint], credentials: RedisCredentials?, tls: TLSConfiguration? = nil) -> ClusterAccess {
+        ClusterAccess(seeds: seeds, credentials: credentials, tls: tls, connectTimeout: connectTimeout, readTimeout: readTimeout,
                       allowRemoteNodes: allowRemoteNodes, pool: pool)
     }
 }

@@ -1,6 +1,7 @@
 import RESP
 
-/// Checks, before a cluster is registered, that a seed answers, accepts the credentials and runs in cluster mode.
+/// Checks, before a cluster is registered, that a seed answers, accepts the TLS and the credentials, and runs in
+/// cluster mode.
 public enum SeedValidator {
     /// Returns the first seed that passed; throws with every seed's reason when none did.
     @discardableResult
@@ -14,6 +15,9 @@ public enum SeedValidator {
                 return seed
             } catch .wrongPass(let message) {
                 throw .authenticationFailed("\(seed): \(message)")
+            } catch .tlsFailed(let endpoint, let reason) {
+                // The same certificates serve every node: one refusal says the configuration is wrong.
+                throw .tlsFailed("\(endpoint): \(reason)")
             } catch .noAuth {
                 throw .authenticationFailed("\(seed) requires a password and none was given")
             } catch .server(_, let message) where message.contains("without any password configured") {

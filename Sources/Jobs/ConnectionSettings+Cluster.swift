@@ -3,9 +3,17 @@ import RESP
 import Store
 
 extension ConnectionSettings {
-    /// The access to a registered cluster: its seeds and its credentials.
+    /// The access to a registered cluster: its seeds, its credentials and its TLS.
     public func access(for cluster: ClusterRecord) -> ClusterAccess {
         access(seeds: cluster.seeds.compactMap(RedisEndpoint.init),
-               credentials: cluster.password.map { RedisCredentials(username: cluster.username, password: $0) })
+               credentials: cluster.password.map { RedisCredentials(username: cluster.username, password: $0) },
+               tls: cluster.tls.map(TLSConfiguration.init))
+    }
+}
+
+extension TLSConfiguration {
+    /// The connections' view of a cluster's stored TLS paths.
+    public init(_ tls: ClusterTLS) {
+        self.init(caFile: tls.caFile, certificateFile: tls.certFile, keyFile: tls.keyFile, serverName: tls.serverName)
     }
 }

@@ -84,23 +84,40 @@ extension RedisConnection {
     /// True when the connection is open and the server has neither closed it nor sent anything unasked.
     /// An idle connection to a server that restarted or dropped it reads as hangup here, so a pool can discard
     /// it before a command is sent into the void.
+    ///
+    /// Over TLS a readable socket may only carry records with no reply in them (TLS 1.3 session tickets arrive after
+    /// the handshake): those are read and the check goes on; any application data still means not reusable.
     public var isReusable: Bool {
         guard fd >= 0 else { return false }
+        if tlsSession?.hasBufferedInput == true { return false }
         var descriptor = pollfd(fd: fd, events: Self.readable, revents: 0)
+        var records = 0
         while true {
             let ready = poll(&descriptor, 1, 0)
             if ready == 0 { return true }
-            if ready > 0 { return false }
+            if ready > 0 {
+                let trouble = Int16(POLLERR) | Int16(POLLHUP) | Int16(POLLNVAL)
+                guard let tlsSession, descriptor.revents & trouble == 0, records < 16 else { return false }
+                records += 1
+                guard (try? tlsSession.read(into: &readBuffer)) == 0 else { return false }
+                continue
+            }
             if errno != EINTR { return false }
         }
     }
 
-    /// Waits until the socket has one of `events` (or an error/hangup to report).
+    /// Waits until the socket has one of `events` (or an error/hangup to report). Over TLS, bytes OpenSSL already
+    /// holds count as readable, and a read or write blocked on the other direction polls for that one.
     func wait(for events: Int16, until deadline: Double, operation: String) throws(RedisError) -> Int16 {
-        try Self.wait(fd: fd, for: events, until: deadline, endpoint: endpoint, operation: operation)
+        guard let tlsSession else {
+            return try Self.wait(fd: fd, for: events, until: deadline, endpoint: endpoint, operation: operation)
+        }
+        if events & Self.readable != 0 && tlsSession.hasBufferedInput { return Self.readable }
+        return try Self.wait(fd: fd, for: tlsSession.pollEvents(events), until: deadline, endpoint: endpoint,
+                             operation: operation)
     }
 
-    private static func wait(
+    static func wait(
         fd: Int32, for events: Int16, until deadline: Double, endpoint: RedisEndpoint, operation: String
     ) throws(RedisError) -> Int16 {
         while true {
@@ -124,6 +141,7 @@ extension RedisConnection {
     /// Sends what the socket accepts now; 0 means it is full. MSG_NOSIGNAL turns a
     /// peer reset into EPIPE instead of a process-killing SIGPIPE.
     func sendSome(_ bytes: [UInt8], from offset: Int) throws(RedisError) -> Int {
+        if let tlsSession { return try tlsSession.write(bytes, from: offset) }
         while true {
             let sent = bytes.withUnsafeBytes { raw in
                 Glibc.send(fd, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
@@ -140,6 +158,7 @@ extension RedisConnection {
 
     /// Reads what the socket has now into `buffer`; 0 means nothing yet. End of stream throws.
     func receiveSome(into buffer: inout [UInt8]) throws(RedisError) -> Int {
+        if let tlsSession { return try tlsSession.read(into: &buffer) }
         while true {
             let received = buffer.withUnsafeMutableBytes { raw in
                 Glibc.recv(fd, raw.baseAddress, raw.count, 0)

@@ -54,7 +54,8 @@ extension RedisConnection {
             guard let nearest = active.map({ exchanges[$0].deadline }).min() else { break }
             var descriptors = active.map { index in
                 pollfd(fd: batches[index].connection.fd,
-                       events: readable | (exchanges[index].isSending ? writable : 0), revents: 0)
+                       events: batches[index].connection.pollEvents(readable | (exchanges[index].isSending ? writable : 0)),
+                       revents: 0)
             }
             let milliseconds = Int32(min(((nearest - now) * 1000).rounded(.up), Double(Int32.max)))
             let ready = poll(&descriptors, nfds_t(descriptors.count), milliseconds)
@@ -87,22 +88,19 @@ private struct PendingExchange {
 
     var isSending: Bool { sent < request.count }
 
-    /// Writes what the socket takes and decodes what it has, as far as `events` allow without blocking.
+    /// Writes what the socket takes and decodes what it has, without blocking. Both are tried whatever `events` say:
+    /// over TLS a write may wait on a readable socket and a read on a writable one, and a try that cannot go on
+    /// costs one non-blocking call.
     mutating func advance(_ connection: RedisConnection, events: Int16) throws(RedisError) {
         guard events & Int16(POLLNVAL) == 0 else {
             throw .io(endpoint: connection.endpoint.description, reason: "poll: invalid descriptor")
         }
-        let trouble = Int16(POLLERR) | Int16(POLLHUP)
-        if isSending && events & (RedisConnection.writable | trouble) != 0 {
-            while isSending {
-                let count = try connection.sendSome(request, from: sent)
-                if count == 0 { break }
-                sent += count
-            }
+        while isSending {
+            let count = try connection.sendSome(request, from: sent)
+            if count == 0 { break }
+            sent += count
         }
-        if events & (RedisConnection.readable | trouble) != 0 {
-            try connection.receive()
-        }
+        try connection.receive()
         while replies.count < expected, let reply = try connection.bufferedReply() {
             replies.append(reply)
         }

@@ -10,21 +10,35 @@ public final class RedisConnection {
     public var readTimeout: Double
     /// What the connection authenticated with, so a pool files it under the right cluster.
     public let credentials: RedisCredentials?
+    /// The TLS it speaks, nil for plain TCP; part of a pool's key like `credentials`.
+    public let tls: TLSConfiguration?
 
     private(set) var fd: Int32
+    /// Present when `tls` is: every byte of the socket goes through it.
+    private(set) var tlsSession: TLSSession?
     private var decoder = RESPDecoder()
-    private var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
+    var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
-    /// Connects (trying every resolved address within `connectTimeout` seconds) and,
-    /// if `credentials` has a password, authenticates with `AUTH`.
+    /// Connects (trying every resolved address, then the TLS handshake if `tls` is given, all within
+    /// `connectTimeout` seconds) and, if `credentials` has a password, authenticates with `AUTH`.
     public init(
-        endpoint: RedisEndpoint, credentials: RedisCredentials? = nil,
+        endpoint: RedisEndpoint, credentials: RedisCredentials? = nil, tls: TLSConfiguration? = nil,
         connectTimeout: Double = 2, readTimeout: Double = 5
     ) throws(RedisError) {
+        let deadline = Self.monotonicSeconds() + connectTimeout
         self.endpoint = endpoint
         self.readTimeout = readTimeout
         self.credentials = credentials
+        self.tls = tls
         self.fd = try Self.connectSocket(to: endpoint, timeout: connectTimeout)
+        if let tls {
+            do throws(RedisError) {
+                tlsSession = try Self.startTLS(fd: fd, endpoint: endpoint, configuration: tls, deadline: deadline)
+            } catch {
+                close()
+                throw error
+            }
+        }
         if let password = credentials?.password {
             var args = ["AUTH"]
             if let username = credentials?.username {
@@ -48,6 +62,8 @@ public final class RedisConnection {
 
     public func close() {
         guard fd >= 0 else { return }
+        tlsSession?.shutdown()
+        tlsSession = nil
         Self.closeSocket(fd)
         fd = -1
     }
@@ -135,14 +151,19 @@ public final class RedisConnection {
         }
     }
 
-    /// Moves whatever the socket has into the decoder; 0 means nothing was ready.
+    /// Moves whatever the socket has into the decoder; 0 means nothing was ready. Over TLS it also empties what
+    /// OpenSSL decrypted but holds back, so whoever polls the socket next sees all there is to wait for.
     @discardableResult
     func receive() throws(RedisError) -> Int {
-        let count = try receiveSome(into: &readBuffer)
-        if count > 0 {
-            decoder.append(readBuffer[..<count])
+        var total = 0
+        while true {
+            let count = try receiveSome(into: &readBuffer)
+            if count > 0 {
+                decoder.append(readBuffer[..<count])
+            }
+            total += count
+            guard count > 0, tlsSession?.hasBufferedInput == true else { return total }
         }
-        return count
     }
 }
 

@@ -6,6 +6,9 @@ public enum RedisError: Error, Sendable, Equatable {
     /// A connect, read or write deadline passed; the connection is closed.
     case timeout(endpoint: String, operation: String)
     case connectionClosed(endpoint: String)
+    /// The TLS handshake failed or the server refused it (certificate not verified, name mismatch, client certificate
+    /// missing or refused, configuration files unusable); nothing was executed. `reason` is OpenSSL's, never key material.
+    case tlsFailed(endpoint: String, reason: String)
     case io(endpoint: String, reason: String)
     /// The server sent invalid RESP; the connection is closed because the stream is out of sync.
     case protocolError(endpoint: String, reason: String)
@@ -29,6 +32,7 @@ extension RedisError: CustomStringConvertible {
         case .connectFailed(let endpoint, let reason): "cannot connect to \(endpoint): \(reason)"
         case .timeout(let endpoint, let operation): "\(operation) timed out on \(endpoint)"
         case .connectionClosed(let endpoint): "connection to \(endpoint) closed"
+        case .tlsFailed(let endpoint, let reason): "TLS with \(endpoint) failed: \(reason)"
         case .io(let endpoint, let reason): "I/O error on \(endpoint): \(reason)"
         case .protocolError(let endpoint, let reason): "protocol error from \(endpoint): \(reason)"
         case .moved(let slot, let endpoint): "MOVED \(slot) \(endpoint)"

@@ -16,11 +16,11 @@ public final class ClusterService: Sendable {
         self.settings = settings
     }
 
-    /// `{"id","seeds":[...],"username"?,"password"?}`; the seed is contacted before anything is stored.
+    /// `{"id","seeds":[...],"username"?,"password"?,"tls"?}`; the seed is contacted before anything is stored.
     /// `actor` is who registers it: kept on the record and in the audit log.
     public func register(_ body: [String: JSONValue], actor: String = "anonymous") throws -> ClusterRecord {
         try ServiceError.wrap {
-            let fields = try RequestFields(body, allowed: ["id", "seeds", "username", "password"])
+            let fields = try RequestFields(body, allowed: ["id", "seeds", "username", "password", "tls"])
             let id = try fields.requiredString("id")
             guard ClusterService.isValidId(id) else {
                 throw ServiceError.invalid("field 'id' must match ^[a-z0-9][a-z0-9-]{0,62}$")
@@ -49,6 +49,7 @@ public final class ClusterService: Sendable {
             if let password, password.isEmpty || password.utf8.count > 4096 {
                 throw ServiceError.invalid("field 'password' must be 1 to 4096 bytes")
             }
+            let tls = try TLSFields.parse(fields)
             if !settings.allowRemoteNodes, let remote = seeds.first(where: { !$0.isLoopback }) {
                 throw ServiceError.impossible(code: "remote_node", "seed \(remote) is not a loopback address; start the service with --allow-remote-nodes to manage remote nodes")
             }
@@ -56,10 +57,11 @@ public final class ClusterService: Sendable {
                 throw StoreError.clusterExists(id)
             }
             let credentials = password.map { RedisCredentials(username: username, password: $0) }
-            try SeedValidator.validate(settings.access(seeds: seeds, credentials: credentials))
+            try TLSFields.checkFiles(tls)
+            try SeedValidator.validate(settings.access(seeds: seeds, credentials: credentials, tls: tls.map(TLSConfiguration.init)))
             let now = Timestamp.now()
             let record = ClusterRecord(id: id, seeds: seeds.map(\.description), username: username, password: password,
-                                       createdBy: actor, createdAt: now, updatedAt: now)
+                                       tls: tls, createdBy: actor, createdAt: now, updatedAt: now)
             try store.insertCluster(record)
             return record
         }

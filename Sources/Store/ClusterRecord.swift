@@ -5,14 +5,18 @@ public struct ClusterRecord: Sendable, Equatable {
     public var seeds: [String]
     public var username: String?
     public var password: String?
+    /// nil: the nodes are reached over plain TCP.
+    public var tls: ClusterTLS?
     /// Who registered it: the token's name, or "anonymous" without a tokens file.
     public var createdBy: String
     public var createdAt: String
     public var updatedAt: String
 
-    public init(id: String, seeds: [String], username: String?, password: String?, createdBy: String = "anonymous",
+    public init(id: String, seeds: [String], username: String?, password: String?, tls: ClusterTLS? = nil,
+                createdBy: String = "anonymous",
                 createdAt: String, updatedAt: String) {
         self.id = id
+        self.tls = tls
         self.seeds = seeds
         self.username = username
         self.password = password

@@ -9,10 +9,10 @@ extension Store {
                 throw StoreError.clusterExists(cluster.id)
             }
             try db.execute("""
-                INSERT INTO clusters (id, seeds, username, password_sealed, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO clusters (id, seeds, username, password_sealed, tls, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """, cluster.id, seeds, cluster.username, try cluster.password.map { try secrets.seal($0, context: cluster.id) },
-                cluster.createdBy, cluster.createdAt, cluster.updatedAt)
+                try cluster.tls.map(Store.tlsText), cluster.createdBy, cluster.createdAt, cluster.updatedAt)
             try Store.audit(db, actor: cluster.createdBy, action: "cluster.register", clusterId: cluster.id, at: cluster.createdAt)
         }
     }
@@ -50,8 +50,21 @@ extension Store {
         }
         return ClusterRecord(id: id, seeds: seeds, username: row.string("username"),
                              password: try row.string("password_sealed").map { try secrets.open($0, context: id) },
-                             createdBy: row.string("created_by") ?? "anonymous",
+                             tls: try Store.tls(row), createdBy: row.string("created_by") ?? "anonymous",
                              createdAt: row.string("created_at") ?? "", updatedAt: row.string("updated_at") ?? "")
+    }
+
+    /// The `tls` column: NULL for plain TCP, else the paths as JSON.
+    static func tlsText(_ tls: ClusterTLS) throws -> String {
+        String(decoding: try JSONEncoder().encode(tls), as: UTF8.self)
+    }
+
+    static func tls(_ row: Row) throws -> ClusterTLS? {
+        guard let text = row.string("tls") else { return nil }
+        guard let tls = try? JSONDecoder().decode(ClusterTLS.self, from: Data(text.utf8)) else {
+            throw StoreError.corruptRecord("tls of cluster \(row.string("id") ?? "?")")
+        }
+        return tls
     }
 }
 

@@ -9,8 +9,8 @@ enum ClusterKeys {
     static func value(_ index: Int) -> String { "value:\(index)" }
 
     /// Slot → owner address, from CLUSTER SLOTS of `seed`.
-    static func owners(seed: String, credentials: RedisCredentials?) throws -> [String] {
-        let connection = try RedisConnection(endpoint: RedisEndpoint(seed)!, credentials: credentials)
+    static func owners(seed: String, credentials: RedisCredentials?, tls: TLSConfiguration? = nil) throws -> [String] {
+        let connection = try RedisConnection(endpoint: RedisEndpoint(seed)!, credentials: credentials, tls: tls)
         defer { connection.close() }
         var owners = Array(repeating: "", count: HashSlot.count)
         for range in try connection.command(["CLUSTER", "SLOTS"]).array ?? [] {
@@ -21,8 +21,8 @@ enum ClusterKeys {
         return owners
     }
 
-    static func write(count: Int, seed: String, credentials: RedisCredentials? = nil) throws {
-        try forEachOwner(count: count, seed: seed, credentials: credentials) { connection, indexes in
+    static func write(count: Int, seed: String, credentials: RedisCredentials? = nil, tls: TLSConfiguration? = nil) throws {
+        try forEachOwner(count: count, seed: seed, credentials: credentials, tls: tls) { connection, indexes in
             for batch in stride(from: 0, to: indexes.count, by: 2000) {
                 let commands = indexes[batch..<min(batch + 2000, indexes.count)].map { index in
                     ["SET", key(index), value(index)].map { Array($0.utf8) }
@@ -33,9 +33,9 @@ enum ClusterKeys {
     }
 
     /// How many of the keys read back with their value.
-    static func verify(count: Int, seed: String, credentials: RedisCredentials? = nil) throws -> Int {
+    static func verify(count: Int, seed: String, credentials: RedisCredentials? = nil, tls: TLSConfiguration? = nil) throws -> Int {
         var correct = 0
-        try forEachOwner(count: count, seed: seed, credentials: credentials) { connection, indexes in
+        try forEachOwner(count: count, seed: seed, credentials: credentials, tls: tls) { connection, indexes in
             for batch in stride(from: 0, to: indexes.count, by: 2000) {
                 let slice = indexes[batch..<min(batch + 2000, indexes.count)]
                 let results = try connection.pipeline(slice.map { ["GET", key($0)].map { Array($0.utf8) } })
@@ -47,16 +47,16 @@ enum ClusterKeys {
         return correct
     }
 
-    private static func forEachOwner(count: Int, seed: String, credentials: RedisCredentials?,
+    private static func forEachOwner(count: Int, seed: String, credentials: RedisCredentials?, tls: TLSConfiguration?,
                                      _ body: (RedisConnection, [Int]) throws -> Void) throws {
-        let owners = try owners(seed: seed, credentials: credentials)
+        let owners = try owners(seed: seed, credentials: credentials, tls: tls)
         var byOwner: [String: [Int]] = [:]
         for index in 0..<count {
             byOwner[owners[HashSlot.slot(for: Array(key(index).utf8))], default: []].append(index)
         }
         for (owner, indexes) in byOwner {
             guard let endpoint = RedisEndpoint(owner) else { throw TestFailure("slot without owner (\(indexes.count) keys)") }
-            let connection = try RedisConnection(endpoint: endpoint, credentials: credentials, readTimeout: 30)
+            let connection = try RedisConnection(endpoint: endpoint, credentials: credentials, tls: tls, readTimeout: 30)
             defer { connection.close() }
             try body(connection, indexes)
         }

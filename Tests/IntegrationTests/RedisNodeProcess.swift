@@ -6,23 +6,38 @@ final class RedisNodeProcess: @unchecked Sendable {
     let directory: URL
     let password: String?
     let server: ServerKind
+    /// Set: the node listens on TLS only, with the cluster bus and replication over TLS.
+    let tls: TestCertificates?
+    let authClients: String
     private var process: Process?
 
     var address: String { "127.0.0.1:\(port)" }
     var logPath: String { directory.appendingPathComponent(server == .redis ? "redis.log" : "valkey.log").path }
 
-    init(port: Int, directory: URL, password: String?, server: ServerKind = .redis) {
+    init(port: Int, directory: URL, password: String?, server: ServerKind = .redis, tls: TestCertificates? = nil,
+         authClients: String = "no") {
         self.port = port
         self.directory = directory
         self.password = password
         self.server = server
+        self.tls = tls
+        self.authClients = authClients
+    }
+
+    /// redis-cli's flags for this node's password and TLS (no host or port).
+    var cliOptions: [String] {
+        var options: [String] = []
+        if let password { options += ["-a", password, "--no-auth-warning"] }
+        if let tls { options += tls.cliArguments }
+        return options
     }
 
     func start() throws {
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = try server.executable()
-        var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+        let listen = tls?.serverArguments(port: port, authClients: authClients) ?? ["--port", "\(port)"]
+        var arguments = listen + ["--bind", "127.0.0.1", "--cluster-enabled", "yes",
                          "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
                          "--dir", directory.path, "--save", "", "--appendonly", "no", "--daemonize", "no",
                          "--logfile", logPath]
@@ -54,9 +69,7 @@ final class RedisNodeProcess: @unchecked Sendable {
     /// Runs redis-cli against this node and returns its standard output.
     @discardableResult
     func cli(_ arguments: [String]) throws -> String {
-        var full = ["-h", "127.0.0.1", "-p", "\(port)"]
-        if let password { full += ["-a", password, "--no-auth-warning"] }
-        return try RedisNodeProcess.run("/usr/bin/redis-cli", full + arguments)
+        try RedisNodeProcess.run("/usr/bin/redis-cli", ["-h", "127.0.0.1", "-p", "\(port)"] + cliOptions + arguments)
     }
 
     static func run(_ executable: String, _ arguments: [String]) throws -> String {

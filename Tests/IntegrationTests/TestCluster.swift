@@ -8,15 +8,19 @@ final class TestCluster: @unchecked Sendable {
     let directory: URL
     let password: String?
     let server: ServerKind
+    /// Set: every node speaks TLS only (clients, cluster bus, replication), with these certificates.
+    let tls: TestCertificates?
 
-    init(nodes count: Int, password: String? = nil, server: ServerKind = .redis) throws {
+    init(nodes count: Int, password: String? = nil, server: ServerKind = .redis, tls: TestCertificates? = nil,
+         authClients: String = "no") throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-test-\(UUID().uuidString)")
         directory = base
         self.password = password
         self.server = server
+        self.tls = tls
         nodes = (0..<count).map { index in
             RedisNodeProcess(port: PortAllocator.redisPort(), directory: base.appendingPathComponent("node\(index)"),
-                             password: password, server: server)
+                             password: password, server: server, tls: tls, authClients: authClients)
         }
         for node in nodes { try node.start() }
     }
@@ -24,8 +28,8 @@ final class TestCluster: @unchecked Sendable {
     /// Forms a cluster of the first `count` nodes and waits until redis-cli's check is clean.
     func create(count: Int? = nil, replicas: Int = 1) throws {
         let members = nodes.prefix(count ?? nodes.count)
-        var arguments = ["--cluster", "create"] + members.map(\.address) + ["--cluster-replicas", "\(replicas)", "--cluster-yes"]
-        if let password { arguments += ["-a", password, "--no-auth-warning"] }
+        let arguments = ["--cluster", "create"] + members.map(\.address) + ["--cluster-replicas", "\(replicas)", "--cluster-yes"]
+            + nodes[0].cliOptions
         let output = try RedisNodeProcess.run("/usr/bin/redis-cli", arguments)
         guard output.contains("[OK] All 16384 slots covered") else {
             throw TestFailure("redis-cli --cluster create failed:\n\(output)")
@@ -57,8 +61,7 @@ final class TestCluster: @unchecked Sendable {
 
     /// `redis-cli --cluster check` output from one node.
     func check(_ node: RedisNodeProcess) -> String {
-        var arguments = ["--cluster", "check", node.address]
-        if let password { arguments += ["-a", password, "--no-auth-warning"] }
+        let arguments = ["--cluster", "check", node.address] + node.cliOptions
         return (try? RedisNodeProcess.run("/usr/bin/redis-cli", arguments)) ?? ""
     }
 

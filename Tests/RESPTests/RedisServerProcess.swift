@@ -15,7 +15,9 @@ final class RedisServerProcess {
         var description: String
     }
 
-    init(cluster: Bool = false, arguments: [String] = []) throws {
+    /// With `tls`, the server listens on TLS only (`--port 0 --tls-port`), with `tls.serverArguments`; readiness is
+    /// checked over TLS with the test CA and client certificate.
+    init(cluster: Bool = false, arguments: [String] = [], tls: TestCertificates? = nil, authClients: String = "no") throws {
         directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("resp-tests-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -24,7 +26,7 @@ final class RedisServerProcess {
             extra += ["--cluster-enabled", "yes", "--cluster-config-file", directory.appendingPathComponent("nodes.conf").path]
         }
         do {
-            (port, process) = try Self.launch(in: directory, arguments: extra)
+            (port, process) = try Self.launch(in: directory, arguments: extra, tls: tls, authClients: authClients)
         } catch {
             try? FileManager.default.removeItem(at: directory)
             throw error
@@ -50,20 +52,22 @@ final class RedisServerProcess {
     }
 
     /// The free port may be taken between probing and binding, so a failed start is retried on a new one.
-    private static func launch(in directory: URL, arguments: [String]) throws -> (Int, Process) {
+    private static func launch(in directory: URL, arguments: [String], tls: TestCertificates?,
+                               authClients: String) throws -> (Int, Process) {
         for _ in 0..<5 {
             let port = try freeLoopbackPort()
             let process = Process()
             process.executableURL = URL(fileURLWithPath: "/usr/bin/redis-server")
-            process.arguments = [
-                "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+            let listen = tls?.serverArguments(port: port, authClients: authClients) ?? ["--port", String(port)]
+            process.arguments = listen + [
+                "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
                 "--daemonize", "no", "--dir", directory.path,
                 "--logfile", directory.appendingPathComponent("redis.log").path,
             ] + arguments
             process.standardOutput = FileHandle.nullDevice
             process.standardError = FileHandle.nullDevice
             try process.run()
-            if waitUntilReady(port: port, process: process) {
+            if waitUntilReady(port: port, process: process, tls: tls?.client) {
                 return (port, process)
             }
             kill(process)
@@ -72,15 +76,17 @@ final class RedisServerProcess {
     }
 
     /// Ready once PING is answered; NOAUTH counts, since the server is then up but wants a password.
-    private static func waitUntilReady(port: Int, process: Process) -> Bool {
+    private static func waitUntilReady(port: Int, process: Process, tls: TLSConfiguration?) -> Bool {
         let endpoint = RedisEndpoint(host: "127.0.0.1", port: port)
         for _ in 0..<100 where process.isRunning {
             do throws(RedisError) {
-                let connection = try RedisConnection(endpoint: endpoint, connectTimeout: 0.5, readTimeout: 1)
+                let connection = try RedisConnection(endpoint: endpoint, tls: tls, connectTimeout: 0.5, readTimeout: 1)
                 _ = try connection.command(["PING"])
                 return true
             } catch {
                 if case .noAuth = error { return true }
+                // A TLS refusal (a test's deliberately untrusted certificate) also means it is up.
+                if case .tlsFailed = error { return true }
             }
             usleep(50_000)
         }
