@@ -16,15 +16,23 @@ public final class JobService: Sendable {
     /// Validates a request for `kind` on a registered cluster and queues it, or (with `dry_run`) answers its plan.
     /// When nothing else of the cluster is queued or running, the request is planned against the live topology
     /// now, so impossibilities are answered at once; the plan the job carries out is fixed when it starts.
-    public func submit(kind name: String, clusterId: String, body: [String: JSONValue], actor: String) throws -> Submission {
+    /// With `idempotency`, a request already made with the same key (same endpoint and body, within 24 hours) answers
+    /// the job it made instead of a new one; the same key with another request is refused (422).
+    public func submit(kind name: String, clusterId: String, body: [String: JSONValue], actor: String,
+                       idempotency: IdempotencyKey? = nil) throws -> Submission {
         guard let kind = JobKinds.named(name) else { throw ServiceError.notFound("no job kind '\(name)'") }
-        return try ServiceError.wrap { try submit(kind, clusterId: clusterId, body: body, actor: actor) }
+        return try ServiceError.wrap { try submit(kind, clusterId: clusterId, body: body, actor: actor, idempotency: idempotency) }
     }
 
-    private func submit<K: JobKind>(_ kind: K.Type, clusterId: String, body: [String: JSONValue], actor: String) throws -> Submission {
+    private func submit<K: JobKind>(_ kind: K.Type, clusterId: String, body: [String: JSONValue], actor: String,
+                                    idempotency: IdempotencyKey?) throws -> Submission {
         let cluster = try ClusterService.record(clusterId, in: store)
         let request = try RequestFields(body, allowed: K.fields.union(["dry_run"]))
         let dryRun = try request.bool("dry_run") ?? false
+        // A retry is answered before anything is planned again: the first request's job may have changed the cluster.
+        if !dryRun, let idempotency, let existing = try store.job(for: idempotency) {
+            return .existing(existing)
+        }
         let params = try K.parse(request)
         let idle = try store.activeJob(clusterId: cluster.id) == nil
         if dryRun || idle {
@@ -36,7 +44,9 @@ public final class JobService: Sendable {
                 return .dryRun(DryRun(type: K.name, params: try JSONText.string(params), plan: try JSONText.string(plan)))
             }
         }
-        return .queued(try store.insertJob(clusterId: cluster.id, type: K.name, params: try JSONText.string(params), actor: actor))
+        let (job, created) = try store.insertJob(clusterId: cluster.id, type: K.name, params: try JSONText.string(params),
+                                                 actor: actor, idempotency: dryRun ? nil : idempotency)
+        return created ? .queued(job) : .existing(job)
     }
 
     public func job(_ id: Int64) throws -> JobRecord {

@@ -36,6 +36,7 @@ public enum ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
             case .clusterExists, .clusterBusy, .statusChanged: throw ServiceError.conflict(error.description)
             case .clusterNotFound: throw ServiceError.notFound(error.description)
             case .unavailable: throw ServiceError.unavailable(error.description)
+            case .idempotencyKeyReused: throw ServiceError.impossible(code: "idempotency_key_reused", error.description)
             case .corruptRecord, .secretKey: throw error
             }
         } catch let error as ClusterOpsError {

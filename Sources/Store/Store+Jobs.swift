@@ -7,15 +7,20 @@ extension Store {
     public func insertJob(clusterId: String, type: String, params: String, actor: String) throws -> JobRecord {
         let createdAt = Timestamp.now()
         return try writeAndPost { db in
-            guard try !db.query("SELECT 1 FROM clusters WHERE id = ?", clusterId).isEmpty else {
-                throw StoreError.clusterNotFound(clusterId)
-            }
-            try db.execute("""
-                INSERT INTO jobs (cluster_id, type, status, params, actor, created_at) VALUES (?, ?, 'queued', ?, ?, ?)
-                """, clusterId, type, params, actor, createdAt)
-            let job = try Store.currentJob(db, db.lastInsertRowID)
+            let job = try Store.insertJob(db, clusterId: clusterId, type: type, params: params, actor: actor, createdAt: createdAt)
             return (job, [.job(job)])
         }
+    }
+
+    static func insertJob(_ db: Connection, clusterId: String, type: String, params: String, actor: String,
+                          createdAt: String) throws -> JobRecord {
+        guard try !db.query("SELECT 1 FROM clusters WHERE id = ?", clusterId).isEmpty else {
+            throw StoreError.clusterNotFound(clusterId)
+        }
+        try db.execute("""
+            INSERT INTO jobs (cluster_id, type, status, params, actor, created_at) VALUES (?, ?, 'queued', ?, ?, ?)
+            """, clusterId, type, params, actor, createdAt)
+        return try currentJob(db, db.lastInsertRowID)
     }
 
     public func job(_ id: Int64) throws -> JobRecord? {

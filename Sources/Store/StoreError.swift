@@ -11,6 +11,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     case unavailable(String)
     /// The secret key is missing, malformed, or does not open the passwords stored with it.
     case secretKey(String)
+    /// An Idempotency-Key already used (within its lifetime) for a different request.
+    case idempotencyKeyReused(String)
 
     public var description: String {
         switch self {
@@ -22,6 +24,8 @@ public enum StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "job \(job) is \(actual?.rawValue ?? "gone"), not \(expected.map(\.rawValue).joined(separator: " or "))"
         case .unavailable(let reason): return "the job store is unavailable: \(reason)"
         case .secretKey(let reason): return "secret key: \(reason)"
+        case .idempotencyKeyReused(let key):
+            return "Idempotency-Key '\(key)' was used for a different request in the last 24 hours; use a new key"
         }
     }
 }

@@ -3,7 +3,8 @@ import Foundation
 import Store
 
 /// Prunes, at start and every hour, the events and snapshots of jobs that finished more than `retainDays` ago
-/// (never a queued or running job's), so the database stops growing with history nobody keeps.
+/// (never a queued or running job's), and Idempotency-Keys past their 24 hours, so the database stops growing with
+/// history nobody keeps.
 /// @unchecked: the timer is set up once in start() and only cancelled after.
 final class Pruner: @unchecked Sendable {
     let store: Store
@@ -31,6 +32,8 @@ final class Pruner: @unchecked Sendable {
     private func pruneOnce() {
         let cutoff = Date().addingTimeInterval(-Double(retainDays) * 86_400)
         do {
+            _ = try store.pruneIdempotencyKeys()
+            guard retainDays > 0 else { return }
             let result = try store.prune(before: cutoff)
             if result.events > 0 || result.snapshots > 0 {
                 log("pruned \(result.events) events and \(result.snapshots) snapshots older than \(retainDays) days")

@@ -92,8 +92,8 @@ struct Serve: ParsableCommand {
             + (tokens.map { "\($0.count) tokens" } ?? "no tokens file (loopback only, every caller is anonymous)"))
 
         worker.start()
-        let pruner = retainDays > 0 ? Pruner(store: store, retainDays: retainDays, log: log) : nil
-        pruner?.start()
+        let pruner = Pruner(store: store, retainDays: retainDays, log: log)
+        pruner.start()
 
         let reload = SignalWatcher(signals: [SIGHUP]) { _ in
             guard let tokensFile else {
@@ -119,7 +119,7 @@ struct Serve: ParsableCommand {
         server.waitUntilStopped()
         signals.cancel()
         reload.cancel()
-        pruner?.stop()
+        pruner.stop()
         log("stopped")
     }
 }

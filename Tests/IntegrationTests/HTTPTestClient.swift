@@ -42,7 +42,8 @@ struct HTTPTestClient: Sendable {
 
     func delete(_ path: String) throws -> Response { try request("DELETE", path) }
 
-    func request(_ method: String, _ path: String, body: String = "", timeout: Double = 120) throws -> Response {
+    func request(_ method: String, _ path: String, body: String = "", headers: [(String, String)] = [],
+                 timeout: Double = 120) throws -> Response {
         let fd = try HTTPTestClient.connectLoopback(port: port)
         defer { close(fd) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
@@ -50,6 +51,7 @@ struct HTTPTestClient: Sendable {
         let bodyBytes = Array(body.utf8)
         var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
         if let token { head += "Authorization: Bearer \(token)\r\n" }
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !bodyBytes.isEmpty || method == "POST" {
             head += "Content-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n"
         }

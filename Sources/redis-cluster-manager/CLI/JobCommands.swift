@@ -12,6 +12,9 @@ struct JobOptions: ParsableArguments {
     @Flag(help: "Show the plan; change nothing.")
     var dryRun = false
 
+    @Option(help: "Sent as Idempotency-Key: a retry with the same key and the same flags within 24 h answers the first job instead of starting another. Env: RCM_IDEMPOTENCY_KEY.")
+    var idempotencyKey: String?
+
     @OptionGroup var client: ClientOptions
 
     /// Submits `kind` with `body`; prints the plan (dry run), the queued job, or (with --wait) follows it to its end.
@@ -20,18 +23,25 @@ struct JobOptions: ParsableArguments {
             let service = try client.client()
             var body = body
             if dryRun { body["dry_run"] = true }
-            let response = try client.expectSuccess(try service.post("/clusters/\(Self.escape(cluster))/\(kind)", json: body))
+            var headers: [(String, String)] = []
+            if let key = idempotencyKey ?? ProcessInfo.processInfo.environment["RCM_IDEMPOTENCY_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) {
+                headers.append(("Idempotency-Key", key))
+            }
+            let response = try client.expectSuccess(try service.post("/clusters/\(Self.escape(cluster))/\(kind)", json: body,
+                                                                     headers: headers))
             if dryRun {
                 client.printJSON(response)
                 return
             }
             let job = response.object
             guard let id = job["id"] as? Int else { throw CLIError.serverError(status: response.status, detail: "no job id in the answer") }
+            // 200 instead of 202: the job an earlier request with the same Idempotency-Key made.
+            let how = response.status == 200 ? "already submitted" : "queued"
             guard wait else {
-                if client.json { client.printJSON(response) } else { print("job \(id) queued: \(kind) on \(cluster) (redis-cluster-manager job \(id) --follow)") }
+                if client.json { client.printJSON(response) } else { print("job \(id) \(how): \(kind) on \(cluster) (redis-cluster-manager job \(id) --follow)") }
                 return
             }
-            if !client.json { print("job \(id) queued: \(kind) on \(cluster)") }
+            if !client.json { print("job \(id) \(how): \(kind) on \(cluster)") }
             let final = try JobFollower(client: service, quiet: client.json).follow(jobId: id)
             if client.json {
                 printObject(final)

@@ -53,15 +53,16 @@ struct ServiceClient {
 
     func get(_ path: String) throws(CLIError) -> Response { try request("GET", path) }
 
-    func post(_ path: String, json: [String: Any]) throws(CLIError) -> Response {
+    /// The body is serialised with sorted keys, so the same command sends the same bytes (what Idempotency-Key compares).
+    func post(_ path: String, json: [String: Any], headers: [(String, String)] = []) throws(CLIError) -> Response {
         let body = (try? JSONSerialization.data(withJSONObject: json, options: [.sortedKeys])) ?? Data("{}".utf8)
-        return try request("POST", path, body: [UInt8](body))
+        return try request("POST", path, body: [UInt8](body), headers: headers)
     }
 
-    func request(_ method: String, _ path: String, body: [UInt8]? = nil) throws(CLIError) -> Response {
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) throws(CLIError) -> Response {
         let socket = try connect()
         defer { close(socket) }
-        try send(socket, head(method, path, body: body, accept: "application/json") + (body ?? []))
+        try send(socket, head(method, path, body: body, accept: "application/json", extra: headers) + (body ?? []))
         var reader = LineReader(socket: socket, timeout: timeout, server: description)
         return try reader.response()
     }
