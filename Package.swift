@@ -34,7 +34,7 @@ let package = Package(
         // openapi.yaml and migrations/*.sql compiled into the binary.
         .executableTarget(name: "embed-resources"),
         .plugin(name: "EmbedResources", capability: .buildTool(), dependencies: ["embed-resources"]),
-        .target(name: "EmbeddedResources", plugins: ["EmbedResources"]),
+        .target(name: "EmbeddedResources", exclude: ["page.html"], plugins: ["EmbedResources"]),
         // The use cases (register, submit a job, cancel, watch) with typed inputs and typed errors.
         .target(name: "Service", dependencies: ["Store", "ClusterOps", "ClusterModel", "Jobs", "RESP"], swiftSettings: strict),
         // Maps HTTP to the service and does nothing else.

@@ -62,7 +62,7 @@ public final class APIService: Sendable {
             route(role) { request, parameters, _ in try body(request, parameters) }
         }
 
-        /// Open to all: only /healthz.
+        /// Open to all: /healthz, and the page (which holds no data; it asks for a token to read any).
         func open(_ body: @escaping @Sendable (HTTPRequest, RouteParameters) throws -> HTTPResponse) -> Router.Handler {
             return { request, parameters in
                 do {
@@ -81,6 +81,7 @@ public final class APIService: Sendable {
         let meta = MetaRoutes(clusters: routes.clusters, jobs: routes.jobs, metrics: routes.metrics)
 
         router.add("GET", "/healthz", routes.open(meta.health))
+        router.add("GET", "/", routes.open(meta.page))
         router.add("GET", "/openapi.yaml", routes.route(.read, meta.spec))
         router.add("GET", "/metrics", routes.route(.read, meta.metrics))
         router.add("GET", "/audit", routes.route(.read, clusterRoutes.audit))

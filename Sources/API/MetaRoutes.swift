@@ -12,6 +12,18 @@ struct MetaRoutes: Sendable {
         HTTPResponse.json(200, Array(#"{"status":"ok"}"#.utf8))
     }
 
+    /// The live page: self-contained (no asset from anywhere else), it asks for a token itself and sends it only in
+    /// the Authorization header of its own API calls.
+    func page(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        var response = HTTPResponse.text(200, EmbeddedResources.page, contentType: "text/html; charset=utf-8")
+        response.headers.set("Content-Security-Policy",
+                             "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'")
+        response.headers.set("X-Content-Type-Options", "nosniff")
+        response.headers.set("Referrer-Policy", "no-referrer")
+        response.headers.set("Cache-Control", "no-store")
+        return response
+    }
+
     func spec(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         HTTPResponse.text(200, EmbeddedResources.openAPISpec, contentType: "application/yaml")
     }

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+
+/// The page at `/` in headless Chromium, with tokens enabled: during a reshard its slot map changes owner and the
+/// job's progress bar advances, live (Scripts/page_during_reshard.py reads the DOM over the DevTools protocol).
+@Suite(.serialized)
+struct PageIntegrationTests {
+    @Test func theSlotMapAndTheProgressBarMoveLiveDuringAReshard() throws {
+        let chromium = "/usr/bin/chromium"
+        try #require(FileManager.default.isExecutableFile(atPath: chromium), "make deps installs Debian's chromium")
+        let cluster = try TestCluster(nodes: 4)
+        defer { cluster.stop() }
+        try cluster.create(count: 3, replicas: 0)
+        try ClusterKeys.write(count: 40_000, seed: cluster.nodes[0].address)
+        let tokens = try AccessIntegrationTests.tokensFile(AccessIntegrationTests.standardTokens)
+        defer { try? FileManager.default.removeItem(atPath: tokens) }
+        let database = AccessIntegrationTests.databasePath()
+        defer { AccessIntegrationTests.removeDatabase(database) }
+        let service = try ServiceProcess(databasePath: database, arguments: ["--tokens-file", tokens])
+        defer { service.kill9() }
+        var admin = service.client
+        admin.token = AccessIntegrationTests.adminToken
+        #expect(try admin.post("/clusters", #"{"id":"live","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
+        try admin.runJob("live", "add-node", #"{"address":"\#(cluster.nodes[3].address)"}"#)
+
+        // The page itself needs no token and loads nothing from elsewhere.
+        let page = try service.client.get("/")
+        #expect(page.status == 200)
+        #expect(page.headers["content-type"] == "text/html; charset=utf-8")
+        #expect(page.headers["content-security-policy"]?.contains("default-src 'none'") == true)
+        #expect(!page.text.contains("http://") && !page.text.contains("https://"), "no asset from elsewhere")
+
+        // Kept after the run for people to look at: .build/test-artifacts/ in the package.
+        let screenshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts")
+        try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/page_during_reshard.py")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // The read token is enough for the page; the script submits the reshard with the operator's.
+        process.arguments = ["python3", script.path, "--url", "http://127.0.0.1:\(service.port)",
+                             "--token", AccessIntegrationTests.operatorToken, "--cluster", "live",
+                             "--to", cluster.nodes[3].address, "--slots", "4096", "--rate", "2000",
+                             "--screenshots", screenshots.path, "--chromium", chromium]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(text)")
+        let summary = (try? JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8))) as? [String: Any] ?? [:]
+        #expect(summary["owned_before"] as? Int == 0)
+        #expect(summary["owned_after"] as? Int == 4096)
+        #expect(!((summary["intermediate_owned"] as? [Int]) ?? []).isEmpty, "slots changed owner on the page during the job")
+        #expect(((summary["running_progress"] as? [Double]) ?? []).count >= 2, "the progress bar advanced")
+        for name in ["page-during-reshard.png", "page-after-reshard.png"] {
+            let png = FileManager.default.contents(atPath: screenshots.appendingPathComponent(name).path) ?? Data()
+            #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name) is a PNG")
+            #expect(png.count > 10_000)
+        }
+        // The token travelled in headers only: no URL the service saw, and no log line, carries it.
+        #expect(!service.log.contains(AccessIntegrationTests.operatorToken))
+        cluster.expectSettled(from: cluster.nodes[0])
+    }
+}
