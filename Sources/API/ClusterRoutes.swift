@@ -51,7 +51,7 @@ struct ClusterRoutes: Sendable {
 
     func getSnapshot(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let id = parameters["id"] ?? ""
-        guard let sid = parameters["sid"].flatMap({ Int64($0) }), sid > 0 else {
+        guard let sid = parameters["sid"].flatMap(QueryParameters.positiveId) else {
             _ = try clusters.cluster(id)
             throw HTTPError(404, "cluster '\(id)' has no snapshot '\(parameters["sid"] ?? "")'")
         }
