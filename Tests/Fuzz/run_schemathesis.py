@@ -5,17 +5,19 @@ A 3-master/3-replica Redis 7 cluster (redis-server, cluster-enabled, free loopba
 formed with `redis-cli --cluster create`, the service is started on a free loopback port with a temporary SQLite
 file, the cluster is registered as "fuzz", and then
 
-    schemathesis run openapi.yaml --url http://127.0.0.1:PORT --checks all \
-        --phases examples,coverage,fuzzing,stateful --max-examples N ...
+    schemathesis --config-file Tests/Fuzz/schemathesis.toml run openapi.yaml --url http://127.0.0.1:PORT \
+        --checks all --phases examples,coverage,fuzzing,stateful --max-examples N --seed S ...
 
 runs with the hooks of Tests/Fuzz/schemathesis_hooks.py (they point some generated requests at the registered cluster
-so job submissions and the stateful phase reach real jobs). Fuzzed jobs do run, against this throwaway cluster.
+so job submissions and the stateful phase reach real jobs, and keep long-polls short). Fuzzed jobs do run, against
+this throwaway cluster. Afterwards the stateful phase's requests are summed up by operation from the ndjson report,
+with the job endpoints that links led to.
 
 Nothing is built here: RCM_BINARY (default .build/debug/redis-cluster-manager, made by `swift build --build-tests`)
 must exist. Environment:
   RCM_BINARY             the service binary
   RCM_FUZZ_TOKEN         a bearer token sent with every request (Authorization: Bearer ...), when the API needs one
-  RCM_FUZZ_MAX_EXAMPLES  schemathesis --max-examples (default 15)
+  RCM_FUZZ_MAX_EXAMPLES  schemathesis --max-examples (default 20)
   RCM_FUZZ_SEED          schemathesis --seed (default: random; the seed used is printed)
   RCM_FUZZ_TIMEOUT       seconds the schemathesis run may take before it counts as failed (default 300)
   RCM_FUZZ_KEEP          keep the temporary directory (logs, database, schemathesis report) for a look afterwards
@@ -23,6 +25,7 @@ Arguments after the script name are passed on to schemathesis.
 
 Exits 0 only when schemathesis found nothing and the service is still up; every process started here is stopped and
 the temporary directory removed at exit, on failure and on Ctrl-C or SIGTERM too."""
+import ctypes
 import json
 import os
 import random
@@ -40,7 +43,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINARY = os.environ.get("RCM_BINARY", os.path.join(ROOT, ".build", "debug", "redis-cluster-manager"))
 TOKEN = os.environ.get("RCM_FUZZ_TOKEN", "").strip()
-MAX_EXAMPLES = int(os.environ.get("RCM_FUZZ_MAX_EXAMPLES", "15"))
+MAX_EXAMPLES = int(os.environ.get("RCM_FUZZ_MAX_EXAMPLES", "20"))
 SEED = os.environ.get("RCM_FUZZ_SEED", "").strip() or str(random.randrange(1 << 31))
 TIMEOUT = float(os.environ.get("RCM_FUZZ_TIMEOUT", "300"))
 KEEP = os.environ.get("RCM_FUZZ_KEEP", "").lower() not in ("", "0", "no", "false")
@@ -80,10 +83,18 @@ def on_signal(signum, _frame):
     raise SystemExit(128 + signum)
 
 
+def die_with_parent():
+    """In the child before exec: SIGTERM when this script dies, even by SIGKILL (Linux prctl PR_SET_PDEATHSIG)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except (OSError, AttributeError):
+        pass
+
+
 def start(args, log_name, env=None):
     out = open(os.path.join(TEMP_DIR, log_name), "wb")
     proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=die_with_parent)
     out.close()
     PROCESSES.append(proc)
     return proc
@@ -200,7 +211,7 @@ def run_schemathesis(base, seed_address, nodes, extra):
                PYTHONPATH=os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")])),
                RCM_FUZZ_SEED_ADDRESS=seed_address, RCM_FUZZ_NODES=json.dumps(nodes))
     log("running: " + " ".join(a if "Authorization" not in a else "'Authorization: Bearer ***'" for a in args))
-    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
     PROCESSES.append(proc)
     try:
         return proc.wait(timeout=TIMEOUT)
