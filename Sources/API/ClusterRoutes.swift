@@ -31,7 +31,7 @@ struct ClusterRoutes: Sendable {
     func audit(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let query = QueryParameters(request: request)
         let limit = try query.int("limit", in: 1...500) ?? 50
-        let entries = try clusters.auditLog(clusterId: query.string("cluster_id"), before: try query.cursor(), limit: limit)
+        let entries = try clusters.auditLog(clusterId: try query.clusterId("cluster_id"), before: try query.cursor(), limit: limit)
         let next = entries.count == limit ? entries.last.map { String($0.id) } : nil
         return try JSONCoding.response(200, Page(items: entries.map(AuditEntryView.init), nextCursor: next))
     }
@@ -60,7 +60,7 @@ struct ClusterRoutes: Sendable {
 
     func getSnapshot(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let id = parameters["id"] ?? ""
-        guard let sid = parameters["sid"].flatMap({ Int64($0) }), sid > 0 else {
+        guard let sid = parameters["sid"].flatMap(QueryParameters.positiveId) else {
             _ = try clusters.cluster(id)
             throw HTTPError(404, "cluster '\(id)' has no snapshot '\(parameters["sid"] ?? "")'")
         }

@@ -13,7 +13,7 @@ struct JobRoutes: Sendable {
     func list(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let query = QueryParameters(request: request)
         var filter = JobFilter(limit: try query.int("limit", in: 1...500) ?? 50)
-        filter.clusterId = query.string("cluster_id")
+        filter.clusterId = try query.clusterId("cluster_id")
         if let status = query.string("status") {
             guard let value = JobStatus(rawValue: status) else {
                 throw HTTPError(400, "query parameter 'status' must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -56,10 +56,10 @@ struct JobRoutes: Sendable {
     /// The event log as JSON, or with `Accept: text/event-stream` a live Server-Sent Events stream until the job ends.
     func events(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let job = try jobs.job(try jobId(parameters))
+        let lastEventId = try Self.lastEventId(request)
         guard request.headers["Accept"]?.lowercased().contains("text/event-stream") == true else {
             return try JSONCoding.response(200, Page(items: try jobs.events(jobId: job.id).map(JobEventView.init), nextCursor: nil))
         }
-        let lastEventId = try Self.lastEventId(request)
         let jobs = self.jobs
         let metrics = self.metrics
         let heartbeat = self.heartbeat
@@ -70,15 +70,19 @@ struct JobRoutes: Sendable {
     }
 
     func jobId(_ parameters: RouteParameters) throws -> Int64 {
-        guard let id = parameters["id"].flatMap({ Int64($0) }), id > 0 else {
+        guard let id = parameters["id"].flatMap(QueryParameters.positiveId) else {
             throw HTTPError(404, "no job '\(parameters["id"] ?? "")'")
         }
         return id
     }
 
+    /// `^[0-9]{1,18}$` (checked whether or not the answer is a stream, so a bad one is never silently ignored).
     static func lastEventId(_ request: HTTPRequest) throws(HTTPError) -> Int64 {
-        guard let text = request.headers["Last-Event-ID"]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { return 0 }
-        guard let id = Int64(text), id >= 0 else { throw HTTPError(400, "header 'Last-Event-ID' must be an event id this API gave out") }
+        guard let text = request.headers["Last-Event-ID"] else { return 0 }
+        let bytes = text.utf8
+        guard (1...18).contains(bytes.count), bytes.allSatisfy({ (0x30...0x39).contains($0) }), let id = Int64(text) else {
+            throw HTTPError(400, "header 'Last-Event-ID' must be an event id this API gave out")
+        }
         return id
     }
 }

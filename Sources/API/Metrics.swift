@@ -1,12 +1,16 @@
 import Foundation
 
-/// Request counters for `GET /metrics`; the lock guards `requests`.
+/// Request counters for `GET /metrics`; the lock guards `requests`. Every label value comes from a fixed set, so no
+/// client can grow the number of series: the method is one of `knownMethods` or "other" (the request line's method
+/// is whatever the client sent), and the status is one this server answers with (100-599, else "other").
 final class Metrics: @unchecked Sendable {
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
     private var requests: [String: Int] = [:]
     private let lock = NSLock()
 
     func record(method: String, status: Int) {
-        let key = "method=\"\(method)\",status=\"\(status)\""
+        let key = "method=\"\(Self.methodLabel(method))\",status=\"\(Self.statusLabel(status))\""
         lock.lock()
         requests[key, default: 0] += 1
         lock.unlock()
@@ -16,5 +20,21 @@ final class Metrics: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return requests.keys.sorted().map { "rcm_http_requests_total{\($0)} \(requests[$0]!)" }
+    }
+
+    /// How many series `requestLines` has (for tests).
+    var seriesCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return requests.count
+    }
+
+    /// Methods are case-sensitive (RFC 9110 §9.1): "get" is not GET and counts as "other".
+    static func methodLabel(_ method: String) -> String {
+        knownMethods.contains(method) ? method : "other"
+    }
+
+    static func statusLabel(_ status: Int) -> String {
+        (100...599).contains(status) ? String(status) : "other"
     }
 }

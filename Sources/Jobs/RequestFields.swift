@@ -2,13 +2,20 @@ import ClusterModel
 import RESP
 
 /// A JSON object request body, read field by field so every mistake is an error naming the field. Unknown fields
-/// are refused up front: a typo must not silently fall back to a default.
+/// are refused up front: a typo must not silently fall back to a default. So is `null`: a field is given with a value
+/// of its type, or left out for its default (as openapi.yaml says).
 public struct RequestFields: Sendable {
     private let fields: [String: JSONValue]
+
+    /// The longest node reference: a node id is 40 characters, an address at most `maxAddressLength`.
+    public static let maxAddressLength = 261
 
     public init(_ fields: [String: JSONValue], allowed: Set<String>) throws(RequestFieldError) {
         if let unknown = fields.keys.filter({ !allowed.contains($0) }).sorted().first {
             throw RequestFieldError("unknown field '\(unknown)'; allowed: \(allowed.sorted().joined(separator: ", "))")
+        }
+        if let null = fields.filter({ $0.value == .null }).keys.sorted().first {
+            throw RequestFieldError("field '\(null)' must not be null; leave it out for its default")
         }
         self.fields = fields
     }
@@ -86,18 +93,47 @@ public struct RequestFields: Sendable {
     /// A node reference (40-hex id or host:port) as given; resolved against the topology when planning.
     public func nodeReference(_ name: String) throws(RequestFieldError) -> String {
         let text = try requiredString(name)
-        guard !text.isEmpty, text.utf8.count <= 300 else { throw RequestFieldError("field '\(name)' must name a node (id or host:port)") }
+        guard Self.isNodeReference(text) else { throw RequestFieldError("field '\(name)' must name a node (40-hex id or host:port)") }
         return text
     }
 
     /// host:port, normalised (IPv6 bracketed).
     public func endpoint(_ name: String) throws(RequestFieldError) -> String {
         let text = try requiredString(name)
-        guard let endpoint = RedisEndpoint(text) else { throw RequestFieldError("field '\(name)' must be host:port, not '\(text)'") }
+        guard let endpoint = Self.address(text) else { throw RequestFieldError("field '\(name)' must be host:port, not '\(text)'") }
         return endpoint.description
     }
 
-    /// `[[first, last], ...]`, validated and normalised.
+    /// An address as requests give it, exactly what openapi.yaml's `Address` pattern admits: a host name or IPv4
+    /// address of letters, digits, `.`, `_` and `-`, or an IPv6 address in brackets, then `:` and a port 1-65535
+    /// without leading zeros; at most `maxAddressLength` characters.
+    public static func address(_ text: String) -> RedisEndpoint? {
+        guard text.utf8.count <= maxAddressLength, let endpoint = RedisEndpoint(text), endpoint.description == text else {
+            return nil
+        }
+        let host = endpoint.host.utf8
+        let allowed: (UInt8) -> Bool = endpoint.host.contains(":")
+            ? { isHexDigit($0) || $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: ".") }
+            : { isLetterOrDigit($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
+        return host.allSatisfy(allowed) ? endpoint : nil
+    }
+
+    /// A 40-hex node id (either case) or an `address`.
+    public static func isNodeReference(_ text: String) -> Bool {
+        let bytes = text.utf8
+        if bytes.count == 40 && bytes.allSatisfy(isHexDigit) { return true }
+        return address(text) != nil
+    }
+
+    private static func isHexDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
+    }
+
+    private static func isLetterOrDigit(_ byte: UInt8) -> Bool {
+        (0x30...0x39).contains(byte) || (0x41...0x5a).contains(byte) || (0x61...0x7a).contains(byte)
+    }
+
+    /// `[[first, last], ...]`, validated and normalised; a pair's bounds may come in either order ([9, 3] is 3-9).
     public func slotRanges(_ name: String) throws(RequestFieldError) -> SlotSet? {
         guard let value = fields[name], value != .null else { return nil }
         guard case .array(let items) = value, !items.isEmpty else {
@@ -110,7 +146,7 @@ public struct RequestFields: Sendable {
                   let a = Int(exactly: first), let b = Int(exactly: last) else {
                 throw RequestFieldError("field '\(name)' must hold [first, last] pairs of integers")
             }
-            pairs.append([a, b])
+            pairs.append([min(a, b), max(a, b)])
         }
         do {
             return try SlotSet.validated(pairs)

@@ -33,7 +33,7 @@ public final class ClusterService: Sendable {
             }
             var seeds: [RedisEndpoint] = []
             for text in seedTexts {
-                guard let endpoint = RedisEndpoint(text) else {
+                guard let endpoint = RequestFields.address(text) else {
                     throw ServiceError.invalid("seed '\(text)' is not host:port (IPv6 as [addr]:port)")
                 }
                 if !seeds.contains(endpoint) { seeds.append(endpoint) }
@@ -43,11 +43,11 @@ public final class ClusterService: Sendable {
             if username != nil && password == nil {
                 throw ServiceError.invalid("field 'username' needs 'password'")
             }
-            if let username, username.isEmpty || username.count > 256 {
+            if let username, username.isEmpty || username.unicodeScalars.count > 256 {
                 throw ServiceError.invalid("field 'username' must be 1 to 256 characters")
             }
-            if let password, password.isEmpty || password.utf8.count > 4096 {
-                throw ServiceError.invalid("field 'password' must be 1 to 4096 bytes")
+            if let password, password.isEmpty || password.unicodeScalars.count > 4096 {
+                throw ServiceError.invalid("field 'password' must be 1 to 4096 characters")
             }
             let tls = try TLSFields.parse(fields)
             if !settings.allowRemoteNodes, let remote = seeds.first(where: { !$0.isLoopback }) {

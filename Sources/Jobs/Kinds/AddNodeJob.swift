@@ -28,7 +28,7 @@ public enum AddNodeJob: JobKind {
         guard let role = Role(rawValue: try request.string("role") ?? "master") else {
             throw RequestFieldError("field 'role' must be \"master\" or \"replica\"")
         }
-        let master = try request.string("master")
+        let master = request.has("master") ? try request.nodeReference("master") : nil
         if master != nil && role == .master { throw RequestFieldError("field 'master' applies to role \"replica\" only") }
         return Params(address: address, role: role, master: master)
     }

@@ -36,6 +36,9 @@ public enum RebalanceJob: JobKind {
         case .object(let fields)?:
             var result: [String: Double] = [:]
             for (node, weight) in fields {
+                guard RequestFields.isNodeReference(node) else {
+                    throw RequestFieldError("field 'weights' must name nodes (40-hex id or host:port), not '\(node)'")
+                }
                 let number: Double
                 switch weight {
                 case .int(let value): number = Double(value)

@@ -44,7 +44,9 @@ public enum ReshardJob: JobKind {
         case .array(let items)?:
             var result: [String] = []
             for item in items {
-                guard case .string(let text) = item else { throw RequestFieldError("field 'from' must be \"all\" or an array of nodes") }
+                guard case .string(let text) = item, RequestFields.isNodeReference(text) else {
+                    throw RequestFieldError("field 'from' must be \"all\" or an array of nodes (40-hex id or host:port)")
+                }
                 result.append(text)
             }
             guard !result.isEmpty else { throw RequestFieldError("field 'from' must not be empty") }
