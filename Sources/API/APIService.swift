@@ -16,21 +16,39 @@ public final class APIService: Sendable {
     public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), access: AccessControl = AccessControl(tokens: nil),
                 heartbeat: Double = 15, log: @escaping @Sendable (String) -> Void) {
         self.log = log
+        clusters = ClusterService(store: store, settings: settings)
         var router = Router(log: log)
-        APIService.addRoutes(to: &router, routes: Routes(access: access, clusters: ClusterService(store: store, settings: settings),
+        APIService.addRoutes(to: &router, routes: Routes(access: access, clusters: clusters,
                                                           jobs: JobService(store: store, settings: settings), metrics: metrics,
                                                           heartbeat: heartbeat))
         self.router = router
+        metrics.jobs.start(store.changes)
     }
 
-    /// The server's handler: the router, counted for /metrics (a parked response counts when it is answered).
+    let clusters: ClusterService
+
+    /// Reads every registered cluster's topology for the /metrics gauges now and then every `interval` seconds, on a
+    /// background thread, until `stopClusterGauges`.
+    public func startClusterGauges(interval: Double) {
+        metrics.clusters.start(clusters: clusters, interval: interval)
+    }
+
+    public func stopClusterGauges() {
+        metrics.clusters.stop()
+    }
+
+    /// The server's handler: the router, counted and timed for /metrics (a parked response counts when it is
+    /// answered and is not timed).
     public var handler: HTTPHandler {
         let router = self.router
         let metrics = self.metrics
         return { request in
-            let response = router.handle(request)
+            let start = ContinuousClock.now
+            var pattern: String?
+            let response = router.handle(request, matched: &pattern)
             if !response.isDeferred {
                 metrics.record(method: request.method, status: response.status)
+                metrics.recordLatency((ContinuousClock.now - start) / .seconds(1), route: pattern, method: request.method)
             }
             return response
         }

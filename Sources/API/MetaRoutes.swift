@@ -38,8 +38,11 @@ struct MetaRoutes: Sendable {
         for status in JobStatus.allCases {
             lines.append("rcm_jobs{status=\"\(status.rawValue)\"} \(counts[status] ?? 0)")
         }
-        lines += ["# HELP rcm_clusters Registered clusters.", "# TYPE rcm_clusters gauge",
-                  "rcm_clusters \(try clusters.clusters().count)"]
+        let registered = try clusters.clusters().map(\.id)
+        lines += ["# HELP rcm_clusters Registered clusters.", "# TYPE rcm_clusters gauge", "rcm_clusters \(registered.count)"]
+        lines += metrics.latency.lines()
+        lines += metrics.jobs.lines(clusters: registered)
+        lines += metrics.clusters.lines()
         return HTTPResponse.text(200, lines.joined(separator: "\n") + "\n", contentType: "text/plain; version=0.0.4; charset=utf-8")
     }
 }

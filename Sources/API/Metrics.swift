@@ -8,6 +8,17 @@ final class Metrics: @unchecked Sendable {
 
     private var requests: [String: Int] = [:]
     private let lock = NSLock()
+    /// Answer time by route template (never the raw path) and method; parked waits and streams are not timed.
+    let latency = Histogram(name: "rcm_http_request_duration_seconds",
+                            help: "Time to answer a request, by route template and method (long polls and event streams excluded).",
+                            buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10])
+    let jobs = JobMetrics()
+    let clusters = ClusterHealthMetrics()
+
+    /// `route` is the matched route's pattern, or nil when nothing matched ("unmatched").
+    func recordLatency(_ seconds: Double, route: String?, method: String) {
+        latency.observe(seconds, labels: "route=\"\(labelValue(route ?? "unmatched"))\",method=\"\(Self.methodLabel(method))\"")
+    }
 
     func record(method: String, status: Int) {
         let key = "method=\"\(Self.methodLabel(method))\",status=\"\(Self.statusLabel(status))\""

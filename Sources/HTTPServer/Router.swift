@@ -26,6 +26,13 @@ public struct Router: Sendable {
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        var pattern: String?
+        return handle(request, matched: &pattern)
+    }
+
+    /// As `handle`, also telling which route's pattern answered (nil: no route matched), e.g. for metrics labelled
+    /// by route template rather than by raw path.
+    public func handle(_ request: HTTPRequest, matched pattern: inout String?) -> HTTPResponse {
         let rawPath = RequestTarget.components(of: request.target).path
         // Segments are split before decoding so an escaped "/" (%2F) stays inside its parameter.
         let segments = Route.split(rawPath).map { RequestTarget.decode($0, plusAsSpace: false) ?? String($0) }
@@ -38,10 +45,12 @@ public struct Router: Sendable {
         let chosen = best(matches.filter { $0.route.method == request.method })
             ?? (request.method == "HEAD" ? best(matches.filter { $0.route.method == "GET" }) : nil)
         guard let (route, parameters) = chosen else {
+            pattern = matches.first?.route.pattern
             let allowed = Self.allowedMethods(matches.map(\.route.method))
             let headers = HTTPHeaders([("Allow", allowed.joined(separator: ", "))])
             return .problem(HTTPError(405, "\(request.method) is not allowed on \(request.path)", headers: headers))
         }
+        pattern = route.pattern
         do {
             return try route.handler(request, parameters)
         } catch let error as HTTPError {

@@ -34,12 +34,18 @@ struct Serve: ParsableCommand {
     @Option(help: "Days to keep the events and snapshots of finished jobs (and manual snapshots); 0 keeps them forever. Env: RCM_RETAIN_DAYS.")
     var retainDays: Int = ProcessInfo.processInfo.environment["RCM_RETAIN_DAYS"].flatMap { Int($0) } ?? 90
 
+    @Option(help: "Seconds between the topology reads behind the per-cluster /metrics gauges (never read on a scrape). Env: RCM_GAUGES_INTERVAL.")
+    var gaugesInterval: Double = ProcessInfo.processInfo.environment["RCM_GAUGES_INTERVAL"].flatMap { Double($0) } ?? 15
+
     @Flag(help: "Allow registering and contacting non-loopback nodes. Env: RCM_ALLOW_REMOTE_NODES=1.")
     var allowRemoteNodes: Bool = ["1", "true", "yes"].contains(ProcessInfo.processInfo.environment["RCM_ALLOW_REMOTE_NODES"]?.lowercased() ?? "")
 
     func validate() throws {
         guard ListenAddress(listen) != nil else {
             throw ValidationError("--listen must be HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080")
+        }
+        guard gaugesInterval.isFinite, (1...86_400).contains(gaugesInterval) else {
+            throw ValidationError("--gauges-interval must be from 1 to 86400 seconds")
         }
         guard (0...36500).contains(retainDays) else {
             throw ValidationError("--retain-days must be from 0 (keep forever) to 36500")
@@ -92,6 +98,7 @@ struct Serve: ParsableCommand {
             + (tokens.map { "\($0.count) tokens" } ?? "no tokens file (loopback only, every caller is anonymous)"))
 
         worker.start()
+        api.startClusterGauges(interval: gaugesInterval)
         let pruner = Pruner(store: store, retainDays: retainDays, log: log)
         pruner.start()
 
@@ -120,6 +127,7 @@ struct Serve: ParsableCommand {
         signals.cancel()
         reload.cancel()
         pruner.stop()
+        api.stopClusterGauges()
         log("stopped")
     }
 }
