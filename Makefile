@@ -99,6 +99,8 @@ demo: build demo-stop
 	@echo "  curl -s http://$(DEMO_LISTEN)/clusters"
 	@echo "  curl -s -XPOST http://$(DEMO_LISTEN)/clusters/demo/snapshots"
 	@echo "  curl -s 'http://$(DEMO_LISTEN)/jobs?cluster_id=demo'"
+	@echo "  open http://$(DEMO_LISTEN)/ for the live page (slot map, nodes, jobs)"
+	@echo "  RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) topology demo"
 	@echo "Stop everything with: make demo-stop"
 
 demo-stop:
