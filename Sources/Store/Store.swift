@@ -39,6 +39,12 @@ public final class Store: Sendable {
         }
     }
 
+    /// Copies the write-ahead log into the database file and empties it: at shutdown, so the file on disk is whole
+    /// on its own whatever threads still hold the store.
+    public func checkpoint() throws {
+        try read { db in _ = try db.query("PRAGMA wal_checkpoint(TRUNCATE)") }
+    }
+
     /// One IMMEDIATE transaction; the changes it returns are posted once it has committed.
     func writeAndPost<T>(_ body: (Connection) throws -> (T, [JobChange])) throws -> T {
         let (result, changes) = try translated { try database.write(body) }

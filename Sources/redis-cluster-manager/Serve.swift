@@ -128,6 +128,11 @@ struct Serve: ParsableCommand {
         reload.cancel()
         pruner.stop()
         api.stopClusterGauges()
+        do {
+            try store.checkpoint()
+        } catch {
+            log("could not checkpoint the database at shutdown (it stays consistent; the next start replays the log): \(error)")
+        }
         log("stopped")
     }
 }
