@@ -211,7 +211,9 @@ def run_schemathesis(base, seed_address, nodes, extra):
                PYTHONPATH=os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")])),
                RCM_FUZZ_SEED_ADDRESS=seed_address, RCM_FUZZ_NODES=json.dumps(nodes))
     log("running: " + " ".join(a if "Authorization" not in a else "'Authorization: Bearer ***'" for a in args))
-    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+    # In the temporary directory: schemathesis keeps a per-project cache (.schemathesis/) where it runs.
+    proc = subprocess.Popen(args, env=env, cwd=TEMP_DIR, stdin=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=die_with_parent)
     PROCESSES.append(proc)
     try:
         return proc.wait(timeout=TIMEOUT)
