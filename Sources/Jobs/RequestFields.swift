@@ -125,6 +125,15 @@ public struct RequestFields: Sendable {
         return address(text) != nil
     }
 
+    /// An integer as JSON Schema counts one: 7 or 7.0.
+    private static func integer(_ value: JSONValue) -> Int? {
+        switch value {
+        case .int(let int): return Int(exactly: int)
+        case .double(let double) where double.rounded() == double && abs(double) < 1e15: return Int(double)
+        default: return nil
+        }
+    }
+
     private static func isHexDigit(_ byte: UInt8) -> Bool {
         (0x30...0x39).contains(byte) || (0x41...0x46).contains(byte) || (0x61...0x66).contains(byte)
     }
@@ -142,8 +151,7 @@ public struct RequestFields: Sendable {
         var pairs: [[Int]] = []
         for item in items {
             guard case .array(let bounds) = item, bounds.count == 2,
-                  case .int(let first) = bounds[0], case .int(let last) = bounds[1],
-                  let a = Int(exactly: first), let b = Int(exactly: last) else {
+                  let a = Self.integer(bounds[0]), let b = Self.integer(bounds[1]) else {
                 throw RequestFieldError("field '\(name)' must hold [first, last] pairs of integers")
             }
             pairs.append([min(a, b), max(a, b)])

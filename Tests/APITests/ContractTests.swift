@@ -131,11 +131,15 @@ import Testing
         #expect(!RequestFields.isNodeReference(String(repeating: "g", count: 40)))
     }
 
-    @Test func slotRangeBoundsMayComeInEitherOrder() throws {
+    @Test func slotRangeBoundsMayComeInEitherOrderAndAsIntegralNumbers() throws {
         let fields = try RequestFields(["r": .array([.array([.int(9), .int(3)]), .array([.int(100), .int(100)])])], allowed: ["r"])
         let set = try #require(try fields.slotRanges("r"))
         #expect(set.count == 8)
         #expect(set.contains(3) && set.contains(9) && set.contains(100) && !set.contains(10))
+        let floats = try RequestFields(["r": .array([.array([.double(5.0), .int(6)])])], allowed: ["r"])
+        #expect(try floats.slotRanges("r")?.count == 2)
+        let fraction = try RequestFields(["r": .array([.array([.double(5.5), .int(6)])])], allowed: ["r"])
+        #expect(throws: RequestFieldError.self) { try fraction.slotRanges("r") }
     }
 
     @Test func metricsLabelsComeFromAFixedSet() {

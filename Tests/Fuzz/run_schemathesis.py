@@ -110,9 +110,10 @@ def port_is_free(port):
 
 
 def free_ports(count):
-    """`count` ports whose cluster-bus ports (+10000) are free too, all below 32768 (out of the ephemeral range)."""
+    """`count` ports whose cluster-bus ports (+10000) are free too: 17000-19999 and 27000-29999, below the ephemeral
+    range (32768+) and apart from the Swift integration tests' 10000-16999 and 20000-26999."""
     for _ in range(200):
-        base = random.randrange(12000, 22000 - count)
+        base = random.randrange(17000, 20000 - count)
         ports = list(range(base, base + count))
         if all(port_is_free(p) and port_is_free(p + 10000) for p in ports):
             return ports
@@ -211,7 +212,9 @@ def run_schemathesis(base, seed_address, nodes, extra):
                PYTHONPATH=os.pathsep.join(filter(None, [HERE, os.environ.get("PYTHONPATH")])),
                RCM_FUZZ_SEED_ADDRESS=seed_address, RCM_FUZZ_NODES=json.dumps(nodes))
     log("running: " + " ".join(a if "Authorization" not in a else "'Authorization: Bearer ***'" for a in args))
-    proc = subprocess.Popen(args, env=env, stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=die_with_parent)
+    # In the temporary directory: schemathesis keeps a per-project cache (.schemathesis/) where it runs.
+    proc = subprocess.Popen(args, env=env, cwd=TEMP_DIR, stdin=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=die_with_parent)
     PROCESSES.append(proc)
     try:
         return proc.wait(timeout=TIMEOUT)
