@@ -42,6 +42,21 @@ struct AuditEntryView: Encodable {
         clusterId = entry.clusterId
         jobId = entry.jobId
     }
+
+    enum CodingKeys: String, CodingKey {
+        case id, at, actor, action, clusterId, jobId
+    }
+
+    // Every field is present; job_id is null for acts on a cluster.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(at, forKey: .at)
+        try container.encode(actor, forKey: .actor)
+        try container.encode(action, forKey: .action)
+        try container.encode(clusterId, forKey: .clusterId)
+        try container.encode(jobId, forKey: .jobId)
+    }
 }
 
 struct SnapshotView: Encodable {

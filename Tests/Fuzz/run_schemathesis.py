@@ -16,7 +16,8 @@ with the job endpoints that links led to.
 Nothing is built here: RCM_BINARY (default .build/debug/redis-cluster-manager, made by `swift build --build-tests`)
 must exist. Environment:
   RCM_BINARY             the service binary
-  RCM_FUZZ_TOKEN         a bearer token sent with every request (Authorization: Bearer ...), when the API needs one
+  RCM_FUZZ_TOKEN         the admin token of the service's tokens file, sent with every request (default: random);
+                         the service always runs with a tokens file, as the spec's bearer security says
   RCM_FUZZ_MAX_EXAMPLES  schemathesis --max-examples (default 20)
   RCM_FUZZ_SEED          schemathesis --seed (default: random; the seed used is printed)
   RCM_FUZZ_TIMEOUT       seconds the schemathesis run may take before it counts as failed (default 300)
@@ -42,7 +43,7 @@ import urllib.request
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.dirname(os.path.abspath(__file__))
 BINARY = os.environ.get("RCM_BINARY", os.path.join(ROOT, ".build", "debug", "redis-cluster-manager"))
-TOKEN = os.environ.get("RCM_FUZZ_TOKEN", "").strip()
+TOKEN = os.environ.get("RCM_FUZZ_TOKEN", "").strip() or os.urandom(24).hex()
 MAX_EXAMPLES = int(os.environ.get("RCM_FUZZ_MAX_EXAMPLES", "20"))
 SEED = os.environ.get("RCM_FUZZ_SEED", "").strip() or str(random.randrange(1 << 31))
 TIMEOUT = float(os.environ.get("RCM_FUZZ_TIMEOUT", "300"))
@@ -190,7 +191,11 @@ def request(base, method, path, body=None):
 
 def start_service():
     port = free_port()
-    env = dict(os.environ, RCM_LISTEN=f"127.0.0.1:{port}", RCM_DB=os.path.join(TEMP_DIR, "rcm.sqlite"))
+    tokens = os.path.join(TEMP_DIR, "tokens")
+    with open(os.open(tokens, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        file.write(f"fuzz admin {TOKEN}\n")
+    env = dict(os.environ, RCM_LISTEN=f"127.0.0.1:{port}", RCM_DB=os.path.join(TEMP_DIR, "rcm.sqlite"),
+               RCM_TOKENS_FILE=tokens)
     env.pop("RCM_ALLOW_REMOTE_NODES", None)
     proc = start([BINARY, "serve"], "service.log", env=env)
     base = f"http://127.0.0.1:{port}"
