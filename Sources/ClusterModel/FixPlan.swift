@@ -37,6 +37,18 @@ public struct FixPlan: Sendable, Equatable {
         }
     }
 
+    /// A member the cluster has flagged as failed that no longer owns slots (a master whose replica took over,
+    /// a dead replica): nothing is lost by forgetting it, and while it is listed the cluster's check reports it.
+    public struct DeadMember: Sendable, Equatable, Codable {
+        public var id: String
+        public var address: String
+
+        public init(id: String, address: String) {
+            self.id = id
+            self.address = address
+        }
+    }
+
     /// Open slots to finish moving (one node migrating, its peer importing).
     public var continueMigrations: [Migration]
     /// Open slots to close.
@@ -46,16 +58,20 @@ public struct FixPlan: Sendable, Equatable {
     public var uncoveredSlots: SlotSet
     public var downShards: [DownShard]
     public var unfixable: [Unfixable]
+    /// Forgotten by every live node once the open slots are closed: an importing node forgets its open state
+    /// towards a forgotten peer, so closing first keeps the keys it holds reachable.
+    public var forgetNodes: [DeadMember]
 
     public var isEmpty: Bool {
         continueMigrations.isEmpty && closeSlots.isEmpty && uncoveredSlots.isEmpty && downShards.isEmpty && unfixable.isEmpty
+            && forgetNodes.isEmpty
     }
 
     public static func make(from topology: ClusterTopology) -> FixPlan {
         let (downShards, awaiting) = unreachableShards(topology)
         let notToCover = (downShards.map(\.slots) + awaiting.map(\.slots)).reduce(SlotSet()) { $0.union($1) }
         var plan = FixPlan(continueMigrations: [], closeSlots: [], uncoveredSlots: topology.checks.uncoveredSlots.subtracting(notToCover),
-                           downShards: downShards, unfixable: [])
+                           downShards: downShards, unfixable: [], forgetNodes: deadMembers(topology))
         for shard in awaiting {
             plan.unfixable.append(Unfixable(slot: shard.slots.lowest ?? 0, reason:
                 "slots \(shard.slots): master \(shard.masterAddress) is down and its replica \(shard.replicaAddresses.joined(separator: ", ")) "
@@ -65,7 +81,14 @@ public struct FixPlan: Sendable, Equatable {
         for slot in openSlots {
             let migrating = topology.nodes.compactMap { node in node.migrating?[slot].map { (node.id, $0) } }
             let importing = topology.nodes.compactMap { node in node.importing?[slot].map { (node.id, $0) } }
-            let owner = topology.nodes.first { $0.isMaster && $0.slots.contains(slot) }?.id
+            let ownerNode = topology.nodes.first { $0.isMaster && $0.slots.contains(slot) }
+            let owner = ownerNode?.id
+            if let ownerNode, !ownerNode.reachable {
+                // The owner is down: its shard is covered (down), or waits for its replica (unfixable), above. Keys an
+                // importing node holds are kept: forgetting the owner clears the open state, and covering gives the
+                // slot to the one master that holds its keys.
+                continue
+            }
             if migrating.count == 1, importing.count == 1, migrating[0].1 == importing[0].0, importing[0].1 == migrating[0].0 {
                 plan.continueMigrations.append(Migration(slot: slot, from: migrating[0].0, to: importing[0].0))
             } else if migrating.count == 1, importing.isEmpty, owner == migrating[0].0 {
@@ -80,6 +103,14 @@ public struct FixPlan: Sendable, Equatable {
             }
         }
         return plan
+    }
+
+    /// Unreachable nodes that a reachable node flags `fail` and that own no slots. One merely unreachable from
+    /// here, that the cluster still sees alive, is not dead.
+    private static func deadMembers(_ topology: ClusterTopology) -> [DeadMember] {
+        let failing = Set(topology.checks.failingNodes)
+        return topology.nodes.filter { !$0.reachable && $0.slots.isEmpty && failing.contains($0.address) }
+            .map { DeadMember(id: $0.id, address: $0.address) }
     }
 
     /// Slot-owning masters we could not read, split by their replicas. `down`: no replica answered either, so

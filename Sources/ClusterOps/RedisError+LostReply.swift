@@ -9,4 +9,10 @@ extension RedisError {
         default: false
         }
     }
+
+    /// A deadline passed with no reply.
+    var isTimeout: Bool {
+        if case .timeout = self { return true }
+        return false
+    }
 }

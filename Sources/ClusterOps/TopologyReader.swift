@@ -55,12 +55,17 @@ public struct TopologyReader: Sendable {
     }
 
     /// The nodes that belong to the cluster. Once any node knows others, a seed that no member knows and that
-    /// knows nobody (a node removed and reset) is not part of it. Before `create` every node is alone, and all count.
+    /// knows nobody (a node removed and reset) is not part of it, and neither is a seed that does not answer and
+    /// whose address no member lists (a dead node the cluster has forgotten). Before `create` every node is alone,
+    /// and all count.
     static func members(_ observations: [NodeObservation]) -> [NodeObservation] {
-        let known = Set(observations.compactMap(\.nodes).filter { $0.count > 1 }.flatMap { $0.map(\.id) })
+        let views = observations.compactMap(\.nodes).filter { $0.count > 1 }
+        let known = Set(views.flatMap { $0.map(\.id) })
         guard !known.isEmpty else { return observations }
+        let listed = Set(views.flatMap { $0.map(\.address) })
         return observations.filter { observation in
-            guard let me = observation.nodes?.first(where: \.isMyself) else { return true }
+            guard let nodes = observation.nodes else { return listed.contains(observation.address) }
+            guard let me = nodes.first(where: \.isMyself) else { return true }
             return known.contains(me.id)
         }
     }

@@ -6,12 +6,16 @@ final class RedisNodeProcess: @unchecked Sendable {
     let directory: URL
     let password: String?
     let server: ServerKind
+    /// Appends every write to an AOF, fsynced before the reply: a node killed with SIGKILL and started again
+    /// comes back with every write it acknowledged.
+    let persistent: Bool
     private var process: Process?
 
     var address: String { "127.0.0.1:\(port)" }
     var logPath: String { directory.appendingPathComponent(server == .redis ? "redis.log" : "valkey.log").path }
 
-    init(port: Int, directory: URL, password: String?, server: ServerKind = .redis) {
+    init(port: Int, directory: URL, password: String?, server: ServerKind = .redis, persistent: Bool = false) {
+        self.persistent = persistent
         self.port = port
         self.directory = directory
         self.password = password
@@ -24,8 +28,8 @@ final class RedisNodeProcess: @unchecked Sendable {
         process.executableURL = try server.executable()
         var arguments = ["--port", "\(port)", "--bind", "127.0.0.1", "--cluster-enabled", "yes",
                          "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
-                         "--dir", directory.path, "--save", "", "--appendonly", "no", "--daemonize", "no",
-                         "--logfile", logPath]
+                         "--dir", directory.path, "--save", "", "--daemonize", "no", "--logfile", logPath]
+        arguments += persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
         if let password { arguments += ["--requirepass", password, "--masterauth", password] }
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
@@ -50,6 +54,16 @@ final class RedisNodeProcess: @unchecked Sendable {
     }
 
     var isRunning: Bool { process?.isRunning ?? false }
+
+    /// SIGSTOP: the process freezes with its sockets open, as a node stalled by the host would.
+    func pause() {
+        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    /// SIGCONT after `pause()`.
+    func resume() {
+        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGCONT) }
+    }
 
     /// Runs redis-cli against this node and returns its standard output.
     @discardableResult

@@ -9,14 +9,14 @@ final class TestCluster: @unchecked Sendable {
     let password: String?
     let server: ServerKind
 
-    init(nodes count: Int, password: String? = nil, server: ServerKind = .redis) throws {
+    init(nodes count: Int, password: String? = nil, server: ServerKind = .redis, persistent: Bool = false) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-test-\(UUID().uuidString)")
         directory = base
         self.password = password
         self.server = server
         nodes = (0..<count).map { index in
             RedisNodeProcess(port: PortAllocator.redisPort(), directory: base.appendingPathComponent("node\(index)"),
-                             password: password, server: server)
+                             password: password, server: server, persistent: persistent)
         }
         for node in nodes { try node.start() }
     }
