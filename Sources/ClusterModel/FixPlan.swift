@@ -93,6 +93,10 @@ public struct FixPlan: Sendable, Equatable {
                 plan.continueMigrations.append(Migration(slot: slot, from: migrating[0].0, to: importing[0].0))
             } else if migrating.count == 1, importing.isEmpty, owner == migrating[0].0 {
                 plan.closeSlots.append(Close(slot: slot, node: migrating[0].0, owner: nil))
+            } else if migrating.count == 1, importing.isEmpty, let owner, owner == migrating[0].1 {
+                // The target took the slot (its SETSLOT NODE went through, the source's did not: a node that froze
+                // or died between the two). Keys still on the source go to the owner, then the source is closed.
+                plan.closeSlots.append(Close(slot: slot, node: migrating[0].0, owner: owner))
             } else if migrating.isEmpty, !importing.isEmpty, let owner {
                 for (node, _) in importing where node != owner {
                     plan.closeSlots.append(Close(slot: slot, node: node, owner: owner))

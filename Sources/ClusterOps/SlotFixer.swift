@@ -62,6 +62,12 @@ public struct SlotFixer {
         for close in plan.closeSlots {
             let node = try address(close.node)
             if let owner = close.owner {
+                if topology.node(id: close.node)?.importing?[close.slot] == nil,
+                   (try session.call(node, ["CLUSTER", "COUNTKEYSINSLOT", "\(close.slot)"], idempotent: true).int ?? 0) > 0 {
+                    // A former source left holding keys of a slot it no longer owns: opening the slot as importing
+                    // is what lets ASKING reach them, to move them to the owner.
+                    try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "IMPORTING", owner], idempotent: true)
+                }
                 try moveKeysBack(slot: close.slot, from: node, to: try address(owner))
             } else if let peer = topology.node(id: close.node)?.migrating?[close.slot], let peerAddress = addresses[peer] {
                 if topology.node(id: peer)?.reachable != true {

@@ -120,11 +120,11 @@ public final class SlotMoveRunner {
         }
         guard let (role, id) = ends.first(where: { end in addresses[end.id].map { !session.answersPing($0, within: probe) } ?? false }),
               let address = addresses[id] else { return error }
-        let advice = "slots of the batch in flight may be left open; run fix (POST /clusters/{id}/fix), then submit the move again "
-            + "for the slots that did not move"
+        let advice = "run fix (POST /clusters/{id}/fix) to close the slots left open, then submit the move again for the slots "
+            + "that did not move"
         if role == "target" {
-            return .failed("target \(address) stopped answering during the move (no reply to PING within \(Int(probe)) s); "
-                + "\(advice) once it is back or its replica has taken over. Cause: \(error)")
+            return .failed("target \(address) stopped answering during the move (no reply to PING within \(Int(probe)) s). "
+                + "Once it is back, or its replica has taken over, \(advice). Cause: \(error)")
         }
         // The slots the dead source still had to give: whoever owns them once a replica takes over is its successor.
         let pending = moves.filter { $0.from == id }.reduce(SlotSet()) { $0.union($1.slots) }
@@ -140,10 +140,10 @@ public final class SlotMoveRunner {
             return successor != nil
         }
         if let successor {
-            return .failed("source \(address) failed over to \(successor) during the move; \(advice). Cause: \(error)")
+            return .failed("source \(address) failed over to \(successor) during the move. R\(advice.dropFirst()). Cause: \(error)")
         }
-        return .failed("source \(address) stopped answering during the move and no replica took over within \(Int(wait)) s; "
-            + "\(advice) once it is back or a replica has taken over. Cause: \(error)")
+        return .failed("source \(address) stopped answering during the move and no replica took over within \(Int(wait)) s. "
+            + "Once it is back, or a replica has taken over, \(advice). Cause: \(error)")
     }
 
     /// Each pair's slots split into up to `perPair` lanes of whole batches, each its own stream: while one lane

@@ -79,6 +79,8 @@ public struct TopologyReader: Sendable {
 
     /// One wave: every endpoint's three replies, read over all sockets at once. A connection that breaks is
     /// tried once more on a new one, because a pooled socket may have gone stale; these are reads, safe to repeat.
+    /// A node that let the read time out is not: it is frozen or overwhelmed, and a second try would double the
+    /// time every read of the cluster takes while it is.
     private func read(_ endpoints: [RedisEndpoint], lease: ConnectionLease) -> [NodeObservation] {
         var results = [Result<[Result<RESPValue, RedisError>], RedisError>](
             repeating: .failure(.connectionClosed(endpoint: "")), count: endpoints.count)
@@ -98,7 +100,7 @@ public struct TopologyReader: Sendable {
                 results[index] = result
             }
             pending = attempt == 0 ? batched.filter { index in
-                if case .failure(let error) = results[index] { return error.isLostReply }
+                if case .failure(let error) = results[index] { return error.isLostReply && !error.isTimeout }
                 return false
             } : []
             if pending.isEmpty { break }
