@@ -11,8 +11,15 @@ public struct FixPlan: Sendable, Equatable {
         public var slot: Int
         /// Node whose importing/migrating state is cleared.
         public var node: String
-        /// Where keys it holds in the slot go first (the owner), for importing nodes.
+        /// Where keys it holds in the slot go first (the owner), for importing nodes and for a source left
+        /// migrating a slot its target already owns.
         public var owner: String?
+
+        public init(slot: Int, node: String, owner: String?) {
+            self.slot = slot
+            self.node = node
+            self.owner = owner
+        }
     }
 
     public struct Unfixable: Sendable, Equatable, Codable {
