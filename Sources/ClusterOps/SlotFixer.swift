@@ -99,22 +99,34 @@ public struct SlotFixer {
     /// MIGRATEs that would empty it. Each such node is told the owner (SETSLOT NODE leaves the importing state in
     /// place, so ASKING still reaches its keys), and the fix waits until it serves again.
     private func repointImportingNodes(_ closes: [FixPlan.Close], addresses: [String: String]) throws(ClusterOpsError) {
-        var repointed: Set<String> = []
+        // node → (owner, the owner it still names) → slots, for one event per group.
+        var repointed: [String: [String: [Int]]] = [:]
+        var views: [String: [ClusterNodeEntry]] = [:]
         for close in closes {
             guard let owner = close.owner, let node = addresses[close.node] else { continue }
-            let view = try session.view(node)
-            let believed = view.nodes.first { $0.slots.contains(close.slot) }?.id
-            guard believed != owner else { continue }
+            let view: [ClusterNodeEntry]
+            if let known = views[node] {
+                view = known
+            } else {
+                view = try session.view(node).nodes
+                views[node] = view
+            }
+            let believed = view.first { $0.slots.contains(close.slot) }
+            guard believed?.id != owner else { continue }
             // SETSLOT NODE refuses a node it still knows as a replica: wait until it has learnt the promotion.
             try session.waitUntil("\(node) knows \(addresses[owner] ?? owner) as a master", timeout: 30) { () throws(ClusterOpsError) -> Bool in
                 try session.view(node).nodes.contains { $0.id == owner && $0.isMaster }
             }
             try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "NODE", owner], idempotent: true)
-            let former = view.nodes.first { $0.id == believed }?.address ?? "nobody"
-            observer.event("slot \(close.slot): told \(node) that \(addresses[owner] ?? owner) owns it (it still named \(former))", node: node)
-            repointed.insert(node)
+            repointed[node, default: [:]]["\(addresses[owner] ?? owner) (it still named \(believed?.address ?? "nobody"))", default: []]
+                .append(close.slot)
         }
-        for node in repointed.sorted() {
+        for (node, groups) in repointed.sorted(by: { $0.key < $1.key }) {
+            for (owner, slots) in groups.sorted(by: { $0.key < $1.key }) {
+                observer.event("told \(node) that slots \(SlotSet(slots)) belong to \(owner)", node: node)
+            }
+        }
+        for node in repointed.keys.sorted() {
             try session.waitUntil("\(node) reports cluster_state:ok", timeout: 30) { () throws(ClusterOpsError) -> Bool in
                 (try session.call(node, ["CLUSTER", "INFO"], idempotent: true).string ?? "").contains("cluster_state:ok")
             }
@@ -199,10 +211,14 @@ public struct SlotFixer {
     private func moveKeysBack(slot: Int, from node: String, to owner: String) throws(ClusterOpsError) {
         guard let endpoint = RedisEndpoint(owner) else { throw .impossible("bad address \(owner)") }
         var conflicts: Set<[UInt8]> = []
-        for _ in 0..<100_000 {
+        var emptied = false
+        for _ in 0..<100_000 where !emptied {
             let keys = (try session.call(node, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate + conflicts.count)"],
                                          idempotent: true).array ?? []).compactMap(\.bytes).filter { !conflicts.contains($0) }
-            if keys.isEmpty { break }
+            if keys.isEmpty {
+                emptied = true
+                continue
+            }
             do {
                 try migrateAsking(keys, from: node, to: endpoint, replace: options.replace)
             } catch .redis(_, .busyKey) {
@@ -223,6 +239,7 @@ public struct SlotFixer {
         if !conflicts.isEmpty {
             throw .busyKeys(slot: slot, keys: conflicts.map { String(decoding: $0, as: UTF8.self) }.sorted())
         }
+        if !emptied { throw .failed("slot \(slot): keys kept appearing on \(node)") }
     }
 
     private func migrateAsking(_ keys: [[UInt8]], from node: String, to endpoint: RedisEndpoint, replace: Bool) throws(ClusterOpsError) {
