@@ -98,6 +98,14 @@ public struct FixPlan: Sendable, Equatable {
             }
             if migrating.count == 1, importing.count == 1, migrating[0].1 == importing[0].0, importing[0].1 == migrating[0].0 {
                 plan.continueMigrations.append(Migration(slot: slot, from: migrating[0].0, to: importing[0].0))
+            } else if migrating.count == 1, importing.isEmpty, owner == migrating[0].0,
+                      let peer = topology.node(id: migrating[0].1), !peer.reachable,
+                      let replica = peer.replicas.compactMap({ topology.node(id: $0) }).first(where: \.reachable) {
+                // The importing side died, and its replica, which received the keys moved so far, has not taken over:
+                // closing now would strand those keys on it once it does.
+                plan.unfixable.append(Unfixable(slot: slot, reason:
+                    "slot \(slot): \(peer.address), which was importing it, is down and its replica \(replica.address) has not taken "
+                    + "over yet; wait for the automatic failover, or run a failover job with mode takeover, then fix again"))
             } else if migrating.count == 1, importing.isEmpty, owner == migrating[0].0 {
                 plan.closeSlots.append(Close(slot: slot, node: migrating[0].0, owner: nil))
             } else if migrating.count == 1, importing.isEmpty, let owner, owner == migrating[0].1 {

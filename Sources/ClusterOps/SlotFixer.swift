@@ -59,6 +59,8 @@ public struct SlotFixer {
                                  addresses: addresses, masters: liveMasters.map(\.address))
             observer.event("finished moving slot \(migration.slot) to \(try address(migration.to))", node: try address(migration.from))
         }
+        // Importing node that does not answer → slots closed without it.
+        var outOfReach: [String: [Int]] = [:]
         for close in plan.closeSlots {
             let node = try address(close.node)
             if let owner = close.owner {
@@ -73,15 +75,21 @@ public struct SlotFixer {
                 if topology.node(id: peer)?.reachable != true {
                     // The importing side is dead or frozen: what reached it is out of reach. Closing here loses
                     // nothing more: if it comes back with those keys, its importing state lets a later fix move them
-                    // back to the owner.
-                    observer.event("slot \(close.slot): \(peerAddress), which was importing it, does not answer; keys that "
-                                   + "had moved there are out of reach until it comes back", node: peerAddress)
+                    // back to the owner. A replica of it that took over has them too, and gives them back now.
+                    if try !rescueKeys(slot: close.slot, owner: close.node, from: liveMasters, addresses: addresses) {
+                        outOfReach[peerAddress, default: []].append(close.slot)
+                    }
                 } else if (try session.call(peerAddress, ["CLUSTER", "COUNTKEYSINSLOT", "\(close.slot)"], idempotent: true).int ?? 0) > 0 {
                     throw .failed("slot \(close.slot): \(peerAddress) holds keys of it but is not importing it; resolve it by hand")
                 }
             }
             try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "STABLE"], idempotent: true)
             observer.event("slot \(close.slot) set stable", node: node)
+        }
+
+        for (peer, slots) in outOfReach.sorted(by: { $0.key < $1.key }) {
+            observer.event("slots \(SlotSet(slots)) closed without \(peer), which was importing them and does not answer: keys that "
+                           + "had moved there are out of reach until it comes back", node: peer)
         }
 
         if !plan.forgetNodes.isEmpty {
@@ -131,6 +139,24 @@ public struct SlotFixer {
                 (try session.call(node, ["CLUSTER", "INFO"], idempotent: true).string ?? "").contains("cluster_state:ok")
             }
         }
+    }
+
+    /// Keys of `slot` held by live masters that do not own it go to its owner; true if any did. A replica that
+    /// took over from a dead target got, through replication, the keys moved to it while the slot was open, but not
+    /// the open state: opening the slot as importing on it is what lets ASKING reach them.
+    private func rescueKeys(slot: Int, owner: String, from masters: [TopologyNode], addresses: [String: String]) throws(ClusterOpsError) -> Bool {
+        guard let ownerAddress = addresses[owner] else { return false }
+        var rescued = false
+        for master in masters where master.id != owner && !master.slots.contains(slot) {
+            guard (try session.call(master.address, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int ?? 0) > 0 else { continue }
+            try session.call(master.address, ["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", owner], idempotent: true)
+            try moveKeysBack(slot: slot, from: master.address, to: ownerAddress)
+            try session.call(master.address, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"], idempotent: true)
+            observer.event("slot \(slot): \(master.address) held keys of it without owning it (received before it took over); "
+                           + "they went to its owner \(ownerAddress)", node: master.address)
+            rescued = true
+        }
+        return rescued
     }
 
     /// Every live node forgets the members the cluster flags as failed and that own nothing (a master whose

@@ -116,6 +116,15 @@ struct FixPlanTests {
         #expect(plan.unfixable.isEmpty)
     }
 
+    @Test("a source migrating to a target that died before its replica took over waits for the failover")
+    func migratingToADeadTargetWithALiveReplica() throws {
+        let dead: Set = ["127.0.0.1:6382"]
+        let text = Self.appending("[100->-\(Ids.m6382)]", to: "127.0.0.1:6381", in: Self.flagged(dead))
+        let (plan, _) = try Self.plan(text, down: dead)
+        #expect(plan.closeSlots.isEmpty)
+        #expect(plan.unfixable.contains { $0.slot == 100 && $0.reason.contains("127.0.0.1:6384") }, "\(plan.unfixable)")
+    }
+
     @Test("a failed replica is forgotten; a node merely unreachable from here, not flagged by the cluster, is not")
     func deadMembers() throws {
         let flagged = try Self.plan(Self.flagged(["127.0.0.1:6385"]), down: ["127.0.0.1:6385"]).0
