@@ -75,7 +75,9 @@ public struct SlotFixer {
                 if topology.node(id: peer)?.reachable != true {
                     // The importing side is dead or frozen: what reached it is out of reach. Closing here loses
                     // nothing more: if it comes back with those keys, its importing state lets a later fix move them
-                    // back to the owner. A replica of it that took over has them too, and gives them back now.
+                    // back to the owner. A replica of it that took over has them too, and gives them back now, to a
+                    // source closed first (while it migrates the slot, it answers ASK to keys it lacks).
+                    try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "STABLE"], idempotent: true)
                     if try !rescueKeys(slot: close.slot, owner: close.node, from: liveMasters, addresses: addresses) {
                         outOfReach[peerAddress, default: []].append(close.slot)
                     }
