@@ -249,11 +249,11 @@ public struct SlotFixer {
             }
             do {
                 try migrateAsking(keys, from: node, to: endpoint, replace: options.replace)
-            } catch .redis(_, .busyKey) {
+            } catch .redis(_, let error) where error.isBusyKey {
                 for key in keys {
                     do {
                         try migrateAsking([key], from: node, to: endpoint, replace: options.replace)
-                    } catch .redis(_, .busyKey) {
+                    } catch .redis(_, let error) where error.isBusyKey {
                         if try sameValue(key, importing: node, owner: owner) {
                             try migrateAsking([key], from: node, to: endpoint, replace: true)
                         } else {

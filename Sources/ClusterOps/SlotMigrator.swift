@@ -22,6 +22,8 @@ public final class SlotMigrator {
     /// Shared by every stream of a job, when the job has a throttle.
     let limiter: KeyRateLimiter?
     private var budget: MigrateBudget
+    /// Nodes found not answering during the current batch: its cleanup does not wait on them again.
+    private var silent: Set<String> = []
 
     public init(session: ClusterSession, options: MigrationOptions, observer: any OperationObserver,
                 limiter: KeyRateLimiter? = nil) {
@@ -112,7 +114,8 @@ public final class SlotMigrator {
     /// short `cleanupTimeout`, and a node that does not answer is not asked again, so the job reports its failure
     /// within seconds rather than waiting out a timeout per slot.
     private func close(_ slots: [Int], move: SlotMove, source: String, target: String) {
-        var silent: Set<String> = []
+        var silent = self.silent
+        defer { self.silent = [] }
         let onSource = counts(slots, on: source, silent: &silent)
         let onTarget = counts(slots, on: target, silent: &silent)
         var handOver: [Int] = []
@@ -142,6 +145,7 @@ public final class SlotMigrator {
     /// COUNTKEYSINSLOT of every slot on `node` in one round trip; nil (and `node` added to `silent`) when it does
     /// not answer in `cleanupTimeout`.
     private func counts(_ slots: [Int], on node: String, silent: inout Set<String>) -> [Int64]? {
+        guard !silent.contains(node) else { return nil }
         do {
             let replies = try session.pipelineAll(node, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true,
                                                   readTimeout: cleanupTimeout)
@@ -275,14 +279,21 @@ public final class SlotMigrator {
                 switch result {
                 case .success:
                     break
-                case .failure(.busyKey):
+                case .failure(let error) where error.isBusyKey:
                     try migrateOneByOne(batch.keys, slot: batch.slot, from: source, to: endpoint, target: target)
                 case .failure(.server("IOERR", let message)) where options.firstMigrateTimeoutMilliseconds != nil:
                     // The short first try timed out or lost the target: a target that still answers is slow (a big
-                    // value), and gets the long timeout; one that does not is frozen or dead, and the move stops here.
-                    targetAnswers = targetAnswers ?? session.answersPing(target, within: cleanupTimeout)
-                    guard targetAnswers == true else { throw .redis(endpoint: source, .server(code: "IOERR", message: message)) }
-                    try migrateOneByOne(batch.keys, slot: batch.slot, from: source, to: endpoint, target: target)
+                    // value, which it may still be restoring: it gets the read timeout to answer), and gets the long
+                    // timeout; one that does not is frozen or dead, and the move stops here.
+                    targetAnswers = targetAnswers ?? session.answersPing(target, within: session.access.readTimeout)
+                    guard targetAnswers == true else {
+                        silent.insert(target)
+                        throw .redis(endpoint: source, .server(code: "IOERR", message: message))
+                    }
+                    // Sent again with REPLACE: a key the target now holds came from the attempt that timed out (a
+                    // client only writes to the target keys the source lacks), and comparing copies cannot tell,
+                    // since equal big sets and hashes serialize differently on two nodes.
+                    try migrate(batch.keys, from: source, to: endpoint, replace: true)
                 case .failure(let error):
                     throw .redis(endpoint: source, error)
                 }
@@ -325,7 +336,7 @@ public final class SlotMigrator {
         for key in keys {
             do {
                 try migrate([key], from: source, to: endpoint, replace: false)
-            } catch .redis(_, .busyKey) {
+            } catch .redis(_, let error) where error.isBusyKey {
                 var replace = options.replace
                 if !replace { replace = try sameValue(key, source: source, target: target) }
                 if replace {
