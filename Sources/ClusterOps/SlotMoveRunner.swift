@@ -12,9 +12,11 @@ import Foundation
 ///
 /// A node that dies or freezes mid-move fails the run within a bound: MIGRATE's first try waits
 /// `firstMigrateTimeoutMilliseconds` (a sixteenth of the cluster's node timeout, at least 250 ms, unless the caller
-/// set it), at most `SlotMigrator.migratesPerRound` of them per round trip; any other command waits the read timeout
-/// (never twice); cleanup probes wait 2 s. The error then names the node that stopped answering, and a source
-/// whose replica took over names the new master.
+/// set it), at most `SlotMigrator.migratesPerRound` of them per round trip, so a frozen target holds the source for
+/// at most half the node timeout; any other command waits the read timeout (never twice); cleanup probes wait 2 s.
+/// A frozen target thus fails the run within read timeout + 8 first MIGRATE timeouts + 4 s (the job adds one read
+/// timeout for the topology it records). The error names the node that stopped answering, and a source whose
+/// replica took over names the new master.
 public final class SlotMoveRunner {
     let session: ClusterSession
     private(set) var options: MigrationOptions
