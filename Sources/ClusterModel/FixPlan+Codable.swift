@@ -1,8 +1,8 @@
-/// Plans stored before down shards were planned have no `downShards`; they decode with none, so a job that
-/// was running across an upgrade still resumes.
+/// Plans stored before down shards (or dead members) were planned have no `downShards` (`forgetNodes`); they
+/// decode with none, so a job that was running across an upgrade still resumes.
 extension FixPlan: Codable {
     private enum CodingKeys: String, CodingKey {
-        case continueMigrations, closeSlots, uncoveredSlots, downShards, unfixable
+        case continueMigrations, closeSlots, uncoveredSlots, downShards, unfixable, forgetNodes
     }
 
     public init(from decoder: any Decoder) throws {
@@ -12,6 +12,7 @@ extension FixPlan: Codable {
         uncoveredSlots = try container.decode(SlotSet.self, forKey: .uncoveredSlots)
         downShards = try container.decodeIfPresent([DownShard].self, forKey: .downShards) ?? []
         unfixable = try container.decode([Unfixable].self, forKey: .unfixable)
+        forgetNodes = try container.decodeIfPresent([DeadMember].self, forKey: .forgetNodes) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -21,5 +22,6 @@ extension FixPlan: Codable {
         try container.encode(uncoveredSlots, forKey: .uncoveredSlots)
         try container.encode(downShards, forKey: .downShards)
         try container.encode(unfixable, forKey: .unfixable)
+        try container.encode(forgetNodes, forKey: .forgetNodes)
     }
 }

@@ -11,8 +11,15 @@ public struct FixPlan: Sendable, Equatable {
         public var slot: Int
         /// Node whose importing/migrating state is cleared.
         public var node: String
-        /// Where keys it holds in the slot go first (the owner), for importing nodes.
+        /// Where keys it holds in the slot go first (the owner), for importing nodes and for a source left
+        /// migrating a slot its target already owns.
         public var owner: String?
+
+        public init(slot: Int, node: String, owner: String?) {
+            self.slot = slot
+            self.node = node
+            self.owner = owner
+        }
     }
 
     public struct Unfixable: Sendable, Equatable, Codable {
@@ -37,6 +44,18 @@ public struct FixPlan: Sendable, Equatable {
         }
     }
 
+    /// A member the cluster has flagged as failed that no longer owns slots (a master whose replica took over,
+    /// a dead replica): nothing is lost by forgetting it, and while it is listed the cluster's check reports it.
+    public struct DeadMember: Sendable, Equatable, Codable {
+        public var id: String
+        public var address: String
+
+        public init(id: String, address: String) {
+            self.id = id
+            self.address = address
+        }
+    }
+
     /// Open slots to finish moving (one node migrating, its peer importing).
     public var continueMigrations: [Migration]
     /// Open slots to close.
@@ -46,16 +65,20 @@ public struct FixPlan: Sendable, Equatable {
     public var uncoveredSlots: SlotSet
     public var downShards: [DownShard]
     public var unfixable: [Unfixable]
+    /// Forgotten by every live node once the open slots are closed: an importing node forgets its open state
+    /// towards a forgotten peer, so closing first keeps the keys it holds reachable.
+    public var forgetNodes: [DeadMember]
 
     public var isEmpty: Bool {
         continueMigrations.isEmpty && closeSlots.isEmpty && uncoveredSlots.isEmpty && downShards.isEmpty && unfixable.isEmpty
+            && forgetNodes.isEmpty
     }
 
     public static func make(from topology: ClusterTopology) -> FixPlan {
         let (downShards, awaiting) = unreachableShards(topology)
         let notToCover = (downShards.map(\.slots) + awaiting.map(\.slots)).reduce(SlotSet()) { $0.union($1) }
         var plan = FixPlan(continueMigrations: [], closeSlots: [], uncoveredSlots: topology.checks.uncoveredSlots.subtracting(notToCover),
-                           downShards: downShards, unfixable: [])
+                           downShards: downShards, unfixable: [], forgetNodes: deadMembers(topology))
         for shard in awaiting {
             plan.unfixable.append(Unfixable(slot: shard.slots.lowest ?? 0, reason:
                 "slots \(shard.slots): master \(shard.masterAddress) is down and its replica \(shard.replicaAddresses.joined(separator: ", ")) "
@@ -65,11 +88,30 @@ public struct FixPlan: Sendable, Equatable {
         for slot in openSlots {
             let migrating = topology.nodes.compactMap { node in node.migrating?[slot].map { (node.id, $0) } }
             let importing = topology.nodes.compactMap { node in node.importing?[slot].map { (node.id, $0) } }
-            let owner = topology.nodes.first { $0.isMaster && $0.slots.contains(slot) }?.id
+            let ownerNode = topology.nodes.first { $0.isMaster && $0.slots.contains(slot) }
+            let owner = ownerNode?.id
+            if let ownerNode, !ownerNode.reachable {
+                // The owner is down: its shard is covered (down), or waits for its replica (unfixable), above. Keys an
+                // importing node holds are kept: forgetting the owner clears the open state, and covering gives the
+                // slot to the one master that holds its keys.
+                continue
+            }
             if migrating.count == 1, importing.count == 1, migrating[0].1 == importing[0].0, importing[0].1 == migrating[0].0 {
                 plan.continueMigrations.append(Migration(slot: slot, from: migrating[0].0, to: importing[0].0))
+            } else if migrating.count == 1, importing.isEmpty, owner == migrating[0].0,
+                      let peer = topology.node(id: migrating[0].1), !peer.reachable,
+                      let replica = peer.replicas.compactMap({ topology.node(id: $0) }).first(where: \.reachable) {
+                // The importing side died, and its replica, which received the keys moved so far, has not taken over:
+                // closing now would strand those keys on it once it does.
+                plan.unfixable.append(Unfixable(slot: slot, reason:
+                    "slot \(slot): \(peer.address), which was importing it, is down and its replica \(replica.address) has not taken "
+                    + "over yet; wait for the automatic failover, or run a failover job with mode takeover, then fix again"))
             } else if migrating.count == 1, importing.isEmpty, owner == migrating[0].0 {
                 plan.closeSlots.append(Close(slot: slot, node: migrating[0].0, owner: nil))
+            } else if migrating.count == 1, importing.isEmpty, let owner, owner == migrating[0].1 {
+                // The target took the slot (its SETSLOT NODE went through, the source's did not: a node that froze
+                // or died between the two). Keys still on the source go to the owner, then the source is closed.
+                plan.closeSlots.append(Close(slot: slot, node: migrating[0].0, owner: owner))
             } else if migrating.isEmpty, !importing.isEmpty, let owner {
                 for (node, _) in importing where node != owner {
                     plan.closeSlots.append(Close(slot: slot, node: node, owner: owner))
@@ -80,6 +122,14 @@ public struct FixPlan: Sendable, Equatable {
             }
         }
         return plan
+    }
+
+    /// Unreachable nodes that a reachable node flags `fail` and that own no slots. One merely unreachable from
+    /// here, that the cluster still sees alive, is not dead.
+    private static func deadMembers(_ topology: ClusterTopology) -> [DeadMember] {
+        let failing = Set(topology.checks.failingNodes)
+        return topology.nodes.filter { !$0.reachable && $0.slots.isEmpty && failing.contains($0.address) }
+            .map { DeadMember(id: $0.id, address: $0.address) }
     }
 
     /// Slot-owning masters we could not read, split by their replicas. `down`: no replica answered either, so

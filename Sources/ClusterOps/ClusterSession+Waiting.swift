@@ -1,5 +1,6 @@
 import ClusterModel
 import Foundation
+import RESP
 
 extension ClusterSession {
     /// Polls until the cluster has converged (see `Convergence`), or throws `.notConverged` with the last reason.
@@ -40,6 +41,24 @@ extension ClusterSession {
             Thread.sleep(forTimeInterval: min(interval, remaining))
             interval = min(interval * 1.5, 1)
         }
+    }
+
+    /// PING answered within `timeout` seconds, on a fresh attempt: no retry, a node that cannot answer a PING in
+    /// that time is dead or frozen for the caller's purpose.
+    public func answersPing(_ address: String, within timeout: Double) -> Bool {
+        do {
+            return try call(address, bytes: [Array("PING".utf8)], idempotent: false, readTimeout: timeout).string == "PONG"
+        } catch {
+            return false
+        }
+    }
+
+    /// The cluster's node timeout (cluster-node-timeout of `address`, in milliseconds), or Redis's default of
+    /// 15 000 when the node will not say (CONFIG disabled or renamed).
+    public func nodeTimeoutMilliseconds(_ address: String) -> Int {
+        guard let reply = try? call(address, ["CONFIG", "GET", "cluster-node-timeout"], idempotent: true).array, reply.count == 2,
+              let text = reply[1].string, let value = Int(text), value > 0 else { return 15_000 }
+        return value
     }
 
     /// The node's own line of CLUSTER NODES, and the whole view.

@@ -54,11 +54,11 @@ public final class ClusterSession {
 
     /// Many commands to one node in one round trip; per-command results, I/O failure thrown. Resent once after a
     /// broken connection only when every command in it is `idempotent`.
-    public func pipeline(_ address: String, _ commands: [[String]], idempotent: Bool = false)
+    public func pipeline(_ address: String, _ commands: [[String]], idempotent: Bool = false, readTimeout: Double? = nil)
         throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
         guard !commands.isEmpty else { return [] }
         let request = commands.map { $0.map { Array($0.utf8) } }
-        return try exchange(address, idempotent: idempotent) { connection throws(RedisError) in
+        return try exchange(address, idempotent: idempotent, readTimeout: readTimeout) { connection throws(RedisError) in
             try connection.pipeline(request)
         }
     }
@@ -73,7 +73,9 @@ public final class ClusterSession {
     }
 
     /// Runs `body` on the session's connection to `address`, with `readTimeout` for this exchange only when given;
-    /// after a lost reply it runs once more, on a new connection, only when `idempotent`.
+    /// after a lost reply it runs once more, on a new connection, only when `idempotent` — but not after a read
+    /// timeout: a node that said nothing for that long is frozen or overwhelmed, and asking again would only make
+    /// a job wait twice the timeout before it gives up on it.
     private func exchange<Value>(_ address: String, idempotent: Bool, readTimeout: Double? = nil,
                                  _ body: (RedisConnection) throws(RedisError) -> Value) throws(ClusterOpsError) -> Value {
         var attempts = idempotent ? 2 : 1
@@ -86,17 +88,17 @@ public final class ClusterSession {
             do {
                 return try body(connection)
             } catch {
-                if error.isLostReply && attempts > 0 { continue }
+                if error.isLostReply && !error.isTimeout && attempts > 0 { continue }
                 throw .redis(endpoint: address, error)
             }
         }
     }
 
     /// Like `pipeline`, but the first error reply is thrown.
-    public func pipelineAll(_ address: String, _ commands: [[String]], idempotent: Bool = false)
+    public func pipelineAll(_ address: String, _ commands: [[String]], idempotent: Bool = false, readTimeout: Double? = nil)
         throws(ClusterOpsError) -> [RESPValue] {
         var values: [RESPValue] = []
-        for result in try pipeline(address, commands, idempotent: idempotent) {
+        for result in try pipeline(address, commands, idempotent: idempotent, readTimeout: readTimeout) {
             switch result {
             case .success(let value): values.append(value)
             case .failure(let error): throw .redis(endpoint: address, error)

@@ -52,26 +52,133 @@ public struct SlotFixer {
         }
 
         observer.step("closing open slots")
+        try repointImportingNodes(plan.closeSlots, addresses: addresses)
         let migrator = SlotMigrator(session: session, options: options, observer: observer)
         for migration in plan.continueMigrations {
             _ = try migrator.run(SlotMove(from: migration.from, to: migration.to, slots: SlotSet([migration.slot])),
                                  addresses: addresses, masters: liveMasters.map(\.address))
             observer.event("finished moving slot \(migration.slot) to \(try address(migration.to))", node: try address(migration.from))
         }
+        // Importing node that does not answer → slots closed without it.
+        var outOfReach: [String: [Int]] = [:]
         for close in plan.closeSlots {
             let node = try address(close.node)
             if let owner = close.owner {
+                if topology.node(id: close.node)?.importing?[close.slot] == nil,
+                   (try session.call(node, ["CLUSTER", "COUNTKEYSINSLOT", "\(close.slot)"], idempotent: true).int ?? 0) > 0 {
+                    // A former source left holding keys of a slot it no longer owns: opening the slot as importing
+                    // is what lets ASKING reach them, to move them to the owner.
+                    try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "IMPORTING", owner], idempotent: true)
+                }
                 try moveKeysBack(slot: close.slot, from: node, to: try address(owner))
-            } else if let peer = topology.node(id: close.node)?.migrating?[close.slot], let peerAddress = addresses[peer],
-                      (try session.call(peerAddress, ["CLUSTER", "COUNTKEYSINSLOT", "\(close.slot)"], idempotent: true).int ?? 0) > 0 {
-                throw .failed("slot \(close.slot): \(peerAddress) holds keys of it but is not importing it; resolve it by hand")
+            } else if let peer = topology.node(id: close.node)?.migrating?[close.slot], let peerAddress = addresses[peer] {
+                if topology.node(id: peer)?.reachable != true {
+                    // The importing side is dead or frozen: what reached it is out of reach. Closing here loses
+                    // nothing more: if it comes back with those keys, its importing state lets a later fix move them
+                    // back to the owner. A replica of it that took over has them too, and gives them back now, to a
+                    // source closed first (while it migrates the slot, it answers ASK to keys it lacks).
+                    try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "STABLE"], idempotent: true)
+                    if try !rescueKeys(slot: close.slot, owner: close.node, from: liveMasters, addresses: addresses) {
+                        outOfReach[peerAddress, default: []].append(close.slot)
+                    }
+                } else if (try session.call(peerAddress, ["CLUSTER", "COUNTKEYSINSLOT", "\(close.slot)"], idempotent: true).int ?? 0) > 0 {
+                    throw .failed("slot \(close.slot): \(peerAddress) holds keys of it but is not importing it; resolve it by hand")
+                }
             }
             try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "STABLE"], idempotent: true)
             observer.event("slot \(close.slot) set stable", node: node)
         }
 
+        for (peer, slots) in outOfReach.sorted(by: { $0.key < $1.key }) {
+            observer.event("slots \(SlotSet(slots)) closed without \(peer), which was importing them and does not answer: keys that "
+                           + "had moved there are out of reach until it comes back", node: peer)
+        }
+
+        if !plan.forgetNodes.isEmpty {
+            forgetDeadMembers(plan.forgetNodes, topology: topology)
+        }
+
         if !plan.unfixable.isEmpty {
             throw .impossible(plan.unfixable.map(\.reason).joined(separator: "; "))
+        }
+    }
+
+    /// An importing node whose peer died keeps the dead peer as the slot's owner: while a slot is importing, Redis
+    /// ignores what gossip says about its owner, so the replica that took over is never learnt there. The node
+    /// then sees a slot served by a failed master, reports cluster_state:fail, and answers CLUSTERDOWN to the
+    /// MIGRATEs that would empty it. Each such node is told the owner (SETSLOT NODE leaves the importing state in
+    /// place, so ASKING still reaches its keys), and the fix waits until it serves again.
+    private func repointImportingNodes(_ closes: [FixPlan.Close], addresses: [String: String]) throws(ClusterOpsError) {
+        // node → (owner, the owner it still names) → slots, for one event per group.
+        var repointed: [String: [String: [Int]]] = [:]
+        var views: [String: [ClusterNodeEntry]] = [:]
+        for close in closes {
+            guard let owner = close.owner, let node = addresses[close.node] else { continue }
+            let view: [ClusterNodeEntry]
+            if let known = views[node] {
+                view = known
+            } else {
+                view = try session.view(node).nodes
+                views[node] = view
+            }
+            let believed = view.first { $0.slots.contains(close.slot) }
+            guard believed?.id != owner else { continue }
+            // SETSLOT NODE refuses a node it still knows as a replica: wait until it has learnt the promotion.
+            try session.waitUntil("\(node) knows \(addresses[owner] ?? owner) as a master", timeout: 30) { () throws(ClusterOpsError) -> Bool in
+                try session.view(node).nodes.contains { $0.id == owner && $0.isMaster }
+            }
+            try session.call(node, ["CLUSTER", "SETSLOT", "\(close.slot)", "NODE", owner], idempotent: true)
+            repointed[node, default: [:]]["\(addresses[owner] ?? owner) (it still named \(believed?.address ?? "nobody"))", default: []]
+                .append(close.slot)
+        }
+        for (node, groups) in repointed.sorted(by: { $0.key < $1.key }) {
+            for (owner, slots) in groups.sorted(by: { $0.key < $1.key }) {
+                observer.event("told \(node) that slots \(SlotSet(slots)) belong to \(owner)", node: node)
+            }
+        }
+        for node in repointed.keys.sorted() {
+            try session.waitUntil("\(node) reports cluster_state:ok", timeout: 30) { () throws(ClusterOpsError) -> Bool in
+                (try session.call(node, ["CLUSTER", "INFO"], idempotent: true).string ?? "").contains("cluster_state:ok")
+            }
+        }
+    }
+
+    /// Keys of `slot` held by live masters that do not own it go to its owner; true if any did. A replica that
+    /// took over from a dead target got, through replication, the keys moved to it while the slot was open, but not
+    /// the open state: opening the slot as importing on it is what lets ASKING reach them.
+    private func rescueKeys(slot: Int, owner: String, from masters: [TopologyNode], addresses: [String: String]) throws(ClusterOpsError) -> Bool {
+        guard let ownerAddress = addresses[owner] else { return false }
+        var rescued = false
+        for master in masters where master.id != owner && !master.slots.contains(slot) {
+            guard (try session.call(master.address, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int ?? 0) > 0 else { continue }
+            try session.call(master.address, ["CLUSTER", "SETSLOT", "\(slot)", "IMPORTING", owner], idempotent: true)
+            try moveKeysBack(slot: slot, from: master.address, to: ownerAddress)
+            try session.call(master.address, ["CLUSTER", "SETSLOT", "\(slot)", "STABLE"], idempotent: true)
+            observer.event("slot \(slot): \(master.address) held keys of it without owning it (received before it took over); "
+                           + "they went to its owner \(ownerAddress)", node: master.address)
+            rescued = true
+        }
+        return rescued
+    }
+
+    /// Every live node forgets the members the cluster flags as failed and that own nothing (a master whose
+    /// replica took over, a dead replica), which leaves the check clean. A forgotten node that comes back does not
+    /// rejoin by itself: it is added again (add-node). A node that refuses is reported and left; it does not fail
+    /// the fix, whose slots are already repaired.
+    private func forgetDeadMembers(_ members: [FixPlan.DeadMember], topology: ClusterTopology) {
+        observer.step("forgetting \(members.count) failed node(s) that own no slots")
+        let gone = Set(members.map(\.id))
+        for member in members {
+            var refused: [String] = []
+            for node in topology.nodes where node.reachable && !gone.contains(node.id) {
+                do {
+                    try session.forget(node.address, nodeId: member.id)
+                } catch {
+                    refused.append("\(node.address) (\(error))")
+                }
+            }
+            observer.event(refused.isEmpty ? "every live node forgot \(member.address), failed and owning no slots"
+                                           : "\(member.address) not forgotten by \(refused.joined(separator: ", "))", node: member.address)
         }
     }
 
@@ -127,23 +234,62 @@ public struct SlotFixer {
     }
 
     /// Keys an importing node holds in a slot it does not own go back to the owner (ASKING lets it serve them).
+    /// A key the owner holds too (a replica that took over may still have a copy whose deletion it never
+    /// received) is replaced when both copies are equal, or with `replace`; different copies are reported.
     private func moveKeysBack(slot: Int, from node: String, to owner: String) throws(ClusterOpsError) {
         guard let endpoint = RedisEndpoint(owner) else { throw .impossible("bad address \(owner)") }
-        for _ in 0..<100_000 {
-            let keys = (try session.call(node, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate)"], idempotent: true)
-                .array ?? []).compactMap(\.bytes)
-            if keys.isEmpty { return }
-            let migrate = session.migrateCommand(keys, to: endpoint, options: options, replace: options.replace)
-            let connection = try session.connection(node)
+        var conflicts: Set<[UInt8]> = []
+        var emptied = false
+        for _ in 0..<100_000 where !emptied {
+            let keys = (try session.call(node, ["CLUSTER", "GETKEYSINSLOT", "\(slot)", "\(options.keysPerMigrate + conflicts.count)"],
+                                         idempotent: true).array ?? []).compactMap(\.bytes).filter { !conflicts.contains($0) }
+            if keys.isEmpty {
+                emptied = true
+                continue
+            }
             do {
-                _ = try connection.pipeline([[Array("ASKING".utf8)], migrate])[1].get()
-            } catch .busyKey {
-                throw .busyKeys(slot: slot, keys: keys.map { String(decoding: $0, as: UTF8.self) })
-            } catch {
-                throw .redis(endpoint: node, error)
+                try migrateAsking(keys, from: node, to: endpoint, replace: options.replace)
+            } catch .redis(_, let error) where error.isBusyKey {
+                for key in keys {
+                    do {
+                        try migrateAsking([key], from: node, to: endpoint, replace: options.replace)
+                    } catch .redis(_, let error) where error.isBusyKey {
+                        if try sameValue(key, importing: node, owner: owner) {
+                            try migrateAsking([key], from: node, to: endpoint, replace: true)
+                        } else {
+                            conflicts.insert(key)
+                        }
+                    }
+                }
             }
             observer.event("moved \(keys.count) keys of slot \(slot) back to its owner \(owner)", node: node)
         }
-        throw .failed("slot \(slot): keys kept appearing on \(node)")
+        if !conflicts.isEmpty {
+            throw .busyKeys(slot: slot, keys: conflicts.map { String(decoding: $0, as: UTF8.self) }.sorted())
+        }
+        if !emptied { throw .failed("slot \(slot): keys kept appearing on \(node)") }
+    }
+
+    private func migrateAsking(_ keys: [[UInt8]], from node: String, to endpoint: RedisEndpoint, replace: Bool) throws(ClusterOpsError) {
+        let migrate = session.migrateCommand(keys, to: endpoint, options: options, replace: replace)
+        let connection = try session.connection(node)
+        do {
+            _ = try connection.pipeline([[Array("ASKING".utf8)], migrate])[1].get()
+        } catch {
+            throw .redis(endpoint: node, error)
+        }
+    }
+
+    /// Equal serialized values (DUMP) on the owner and, with ASKING, on the importing node.
+    private func sameValue(_ key: [UInt8], importing node: String, owner: String) throws(ClusterOpsError) -> Bool {
+        let there = try session.call(owner, bytes: [Array("DUMP".utf8), key], idempotent: true)
+        let connection = try session.connection(node)
+        let here: RESPValue
+        do {
+            here = try connection.pipeline([[Array("ASKING".utf8)], [Array("DUMP".utf8), key]])[1].get()
+        } catch {
+            throw .redis(endpoint: node, error)
+        }
+        return here == there && here != .null
     }
 }

@@ -22,6 +22,8 @@ public final class SlotMigrator {
     /// Shared by every stream of a job, when the job has a throttle.
     let limiter: KeyRateLimiter?
     private var budget: MigrateBudget
+    /// Nodes found not answering during the current batch: its cleanup does not wait on them again.
+    private var silent: Set<String> = []
 
     public init(session: ClusterSession, options: MigrationOptions, observer: any OperationObserver,
                 limiter: KeyRateLimiter? = nil) {
@@ -107,35 +109,62 @@ public final class SlotMigrator {
     /// target is handed over, one whose keys are all still on the source is closed where it was. A slot with keys
     /// on both sides, or whose keys cannot be counted, stays open for `fix` (or a resumed job) to finish, and an
     /// event says so.
+    ///
+    /// The failure may be a node that died or froze: each side's keys are counted in one round trip with the
+    /// short `cleanupTimeout`, and a node that does not answer is not asked again, so the job reports its failure
+    /// within seconds rather than waiting out a timeout per slot.
     private func close(_ slots: [Int], move: SlotMove, source: String, target: String) {
-        for slot in slots {
-            let onSource: Int64?
-            let onTarget: Int64?
-            do {
-                onSource = try session.call(source, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int
-                onTarget = try session.call(target, ["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"], idempotent: true).int
-            } catch {
-                observer.event("slot \(slot) left open (its keys could not be counted: \(error)); run fix to finish it", node: source)
-                continue
-            }
-            if onSource == 0 {
-                settle([slot], ["NODE", move.to], on: [target, source])
-            } else if onTarget == 0 {
-                settle([slot], ["STABLE"], on: [target, source])
+        var silent = self.silent
+        defer { self.silent = [] }
+        let onSource = counts(slots, on: source, silent: &silent)
+        let onTarget = counts(slots, on: target, silent: &silent)
+        var handOver: [Int] = []
+        var stable: [Int] = []
+        var open: [Int] = []
+        for (index, slot) in slots.enumerated() {
+            if onSource?[index] == 0 && onTarget != nil {
+                handOver.append(slot)
+            } else if onTarget?[index] == 0 && onSource != nil {
+                stable.append(slot)
             } else {
-                observer.event("slot \(slot) left open (keys on both \(source) and \(target)); run fix to finish it", node: source)
+                open.append(slot)
             }
+        }
+        settle(handOver, ["NODE", move.to], on: [target, source], silent: silent)
+        settle(stable, ["STABLE"], on: [target, source], silent: silent)
+        if !open.isEmpty {
+            let why = silent.isEmpty ? "keys on both \(source) and \(target)" : "\(silent.sorted().joined(separator: " and ")) did not answer"
+            observer.event("slots \(SlotSet(open)) left open (\(why)); run fix to finish them", node: source)
+        }
+    }
+
+    /// How long cleanup and health probes wait for a node: a node that cannot count keys within this is treated
+    /// as frozen or dead for the rest of the cleanup.
+    var cleanupTimeout: Double { min(session.access.readTimeout, 2) }
+
+    /// COUNTKEYSINSLOT of every slot on `node` in one round trip; nil (and `node` added to `silent`) when it does
+    /// not answer in `cleanupTimeout`.
+    private func counts(_ slots: [Int], on node: String, silent: inout Set<String>) -> [Int64]? {
+        guard !silent.contains(node) else { return nil }
+        do {
+            let replies = try session.pipelineAll(node, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true,
+                                                  readTimeout: cleanupTimeout)
+            return replies.map { $0.int ?? -1 }
+        } catch {
+            silent.insert(node)
+            return nil
         }
     }
 
     /// Cleanup after a failure, whose own error is the one thrown: `CLUSTER SETSLOT <slot> <state>` on each of
-    /// `nodes` in turn, and an event for every node that refused or could not be reached, since that slot is
-    /// still open there.
-    private func settle(_ slots: [Int], _ state: [String], on nodes: [String]) {
+    /// `nodes` in turn (those in `silent` skipped: they did not answer), and an event for every node that refused
+    /// or could not be reached, since that slot is still open there.
+    private func settle(_ slots: [Int], _ state: [String], on nodes: [String], silent: Set<String> = []) {
+        guard !slots.isEmpty else { return }
         let commands = slots.map { ["CLUSTER", "SETSLOT", "\($0)"] + state }
-        for node in nodes {
+        for node in nodes where !silent.contains(node) {
             do {
-                for (slot, result) in zip(slots, try session.pipeline(node, commands, idempotent: true)) {
+                for (slot, result) in zip(slots, try session.pipeline(node, commands, idempotent: true, readTimeout: cleanupTimeout)) {
                     if case .failure(let error) = result {
                         observer.event("slot \(slot) left open on \(node) (SETSLOT \(state.joined(separator: " ")) refused: \(error)); "
                                        + "run fix to finish it", node: node)
@@ -217,7 +246,8 @@ public final class SlotMigrator {
             // Slots for this round: as many as fit the budget (always at least one).
             var round: [(slot: Int, limit: Int)] = []
             var planned = 0
-            while let next = queue.first, round.isEmpty || planned + min(next.keys, budget.keysPerMigrate) <= budget.keysPerRoundTrip {
+            while let next = queue.first, round.isEmpty
+                    || (round.count < Self.migratesPerRound && planned + min(next.keys, budget.keysPerMigrate) <= budget.keysPerRoundTrip) {
                 queue.removeFirst()
                 let limit = max(1, min(next.keys, budget.keysPerMigrate))
                 round.append((next.slot, limit))
@@ -239,16 +269,31 @@ public final class SlotMigrator {
             let started = session.now
             let commands = batches.map { batch in
                 session.migrateCommand(batch.keys, to: endpoint, options: options,
-                                       replace: options.replace || replaceSlots.contains(batch.slot))
+                                       replace: options.replace || replaceSlots.contains(batch.slot),
+                                       timeoutMilliseconds: options.firstMigrateTimeoutMilliseconds)
             }
-            let results = try migrate(commands, from: source)
+            let results = try migrate(commands, from: source, timeoutMilliseconds: options.firstMigrateTimeoutMilliseconds)
             budget.record(keys: total, seconds: session.now - started)
+            var targetAnswers: Bool?
             for (batch, result) in zip(batches, results) {
                 switch result {
                 case .success:
                     break
-                case .failure(.busyKey):
+                case .failure(let error) where error.isBusyKey:
                     try migrateOneByOne(batch.keys, slot: batch.slot, from: source, to: endpoint, target: target)
+                case .failure(.server("IOERR", let message)) where options.firstMigrateTimeoutMilliseconds != nil:
+                    // The short first try timed out or lost the target: a target that still answers is slow (a big
+                    // value, which it may still be restoring: it gets the read timeout to answer), and gets the long
+                    // timeout; one that does not is frozen or dead, and the move stops here.
+                    targetAnswers = targetAnswers ?? session.answersPing(target, within: session.access.readTimeout)
+                    guard targetAnswers == true else {
+                        silent.insert(target)
+                        throw .redis(endpoint: source, .server(code: "IOERR", message: message))
+                    }
+                    // Sent again with REPLACE: a key the target now holds came from the attempt that timed out (a
+                    // client only writes to the target keys the source lacks), and comparing copies cannot tell,
+                    // since equal big sets and hashes serialize differently on two nodes.
+                    try migrate(batch.keys, from: source, to: endpoint, replace: true)
                 case .failure(let error):
                     throw .redis(endpoint: source, error)
                 }
@@ -260,11 +305,17 @@ public final class SlotMigrator {
 
     /// Several MIGRATEs in one round trip. Safe to resend: keys that already moved are gone from the source
     /// (MIGRATE answers NOKEY for them), and every slot's keys are counted again before it is handed over.
-    private func migrate(_ commands: [[[UInt8]]], from source: String) throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
-        // Each MIGRATE may take up to its own timeout; the round trip as a whole gets a few of those.
-        let timeout = Double(options.migrateTimeoutMilliseconds) / 1000 * Double(min(commands.count, 4)) + session.access.readTimeout
+    private func migrate(_ commands: [[[UInt8]]], from source: String, timeoutMilliseconds: Int? = nil)
+        throws(ClusterOpsError) -> [Result<RESPValue, RedisError>] {
+        // Each MIGRATE may take up to its own timeout, and the source runs them one after the other.
+        let each = Double(timeoutMilliseconds ?? options.migrateTimeoutMilliseconds) / 1000
+        let timeout = each * Double(min(commands.count, timeoutMilliseconds == nil ? 4 : Self.migratesPerRound)) + session.access.readTimeout
         return try session.pipeline(source, bytes: commands, idempotent: true, readTimeout: timeout)
     }
+
+    /// MIGRATE commands in one round trip, at most: the source runs them one after the other, blocked while each
+    /// waits on the target, so a target that freezes holds the source for this many MIGRATE timeouts.
+    static let migratesPerRound = 8
 
     /// Moves every key of `slot` from source to target; returns how many moved.
     private func migrateKeys(slot: Int, source: String, target: String, replace: Bool) throws(ClusterOpsError) -> Int {
@@ -285,7 +336,7 @@ public final class SlotMigrator {
         for key in keys {
             do {
                 try migrate([key], from: source, to: endpoint, replace: false)
-            } catch .redis(_, .busyKey) {
+            } catch .redis(_, let error) where error.isBusyKey {
                 var replace = options.replace
                 if !replace { replace = try sameValue(key, source: source, target: target) }
                 if replace {

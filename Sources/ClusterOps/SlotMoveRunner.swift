@@ -9,9 +9,17 @@ import Foundation
 /// thread and connections: MIGRATE blocks the source while it runs, so moves from different sources overlap
 /// instead of queueing, the target takes keys from all of them at once, and while one lane of a pair waits on the
 /// target the other keeps the source busy. A stream that fails stops the others at their next batch boundary.
+///
+/// A node that dies or freezes mid-move fails the run within a bound: MIGRATE's first try waits
+/// `firstMigrateTimeoutMilliseconds` (a sixteenth of the cluster's node timeout, at least 250 ms, unless the caller
+/// set it), at most `SlotMigrator.migratesPerRound` of them per round trip, so a frozen target holds the source for
+/// at most half the node timeout; any other command waits the read timeout (never twice); cleanup probes wait 2 s.
+/// A frozen target thus fails the run within read timeout + 8 first MIGRATE timeouts + 4 s (the job adds one read
+/// timeout for the topology it records). The error names the node that stopped answering, and a source whose
+/// replica took over names the new master.
 public final class SlotMoveRunner {
     let session: ClusterSession
-    let options: MigrationOptions
+    private(set) var options: MigrationOptions
     let observer: any OperationObserver
 
     public init(session: ClusterSession, options: MigrationOptions, observer: any OperationObserver) {
@@ -22,6 +30,19 @@ public final class SlotMoveRunner {
 
     /// `addresses` maps node ids to host:port; `masters` are the addresses of every master to inform.
     public func run(_ moves: [SlotMove], method: MigrationMethod, addresses: [String: String], masters: [String])
+        throws(ClusterOpsError) -> SlotMigrator.Outcome {
+        let nodeTimeout = moves.first.flatMap { addresses[$0.from] }.map(session.nodeTimeoutMilliseconds) ?? 15_000
+        if options.firstMigrateTimeoutMilliseconds == nil {
+            options.firstMigrateTimeoutMilliseconds = min(options.migrateTimeoutMilliseconds, max(250, nodeTimeout / 16))
+        }
+        do {
+            return try runMoves(moves, method: method, addresses: addresses, masters: masters)
+        } catch {
+            throw diagnose(error, moves: moves, addresses: addresses, nodeTimeout: nodeTimeout)
+        }
+    }
+
+    private func runMoves(_ moves: [SlotMove], method: MigrationMethod, addresses: [String: String], masters: [String])
         throws(ClusterOpsError) -> SlotMigrator.Outcome {
         var keyMoves = moves
         if case .atomic(let kind) = method {
@@ -85,6 +106,46 @@ public final class SlotMoveRunner {
             }
         }
         return outcome
+    }
+
+    /// A failed move whose source or target no longer answers PING fails with an error that says so, since the
+    /// error of the command that broke (an IOERR from MIGRATE, a refused connection) does not. A source that died
+    /// is given a bounded time (twice the node timeout and 5 s, at most 40 s) for a replica to take over, so the
+    /// error can name the new master. Any other failure is returned as it is.
+    private func diagnose(_ error: ClusterOpsError, moves: [SlotMove], addresses: [String: String], nodeTimeout: Int) -> ClusterOpsError {
+        let probe = min(session.access.readTimeout, 2)
+        var ends: [(role: String, id: String)] = []
+        for move in moves {
+            for end in [("source", move.from), ("target", move.to)] where !ends.contains(where: { $0.id == end.1 }) {
+                ends.append(end)
+            }
+        }
+        guard let (role, id) = ends.first(where: { end in addresses[end.id].map { !session.answersPing($0, within: probe) } ?? false }),
+              let address = addresses[id] else { return error }
+        let advice = "run fix (POST /clusters/{id}/fix) to close the slots left open, then submit the move again for the slots "
+            + "that did not move"
+        if role == "target" {
+            return .failed("target \(address) stopped answering during the move (no reply to PING within \(Int(probe)) s). "
+                + "Once it is back, or its replica has taken over, \(advice). Cause: \(error)")
+        }
+        // The slots the dead source still had to give: whoever owns them once a replica takes over is its successor.
+        let pending = moves.filter { $0.from == id }.reduce(SlotSet()) { $0.union($1.slots) }
+        let wait = min(40, Double(nodeTimeout) * 2 / 1000 + 5)
+        var successor: String?
+        try? session.waitUntil("a replica of \(address) takes over", timeout: wait) { () throws(ClusterOpsError) -> Bool in
+            // Read from every node the move knows, not only the registered seeds: the dead source may be one.
+            let topology = session.topology(seeds: Array(Set(addresses.values)).sorted()).0
+            successor = topology.masters.first { master in
+                master.reachable && master.id != id && !moves.contains { $0.to == master.id }
+                    && !master.slots.intersection(pending).isEmpty
+            }?.address
+            return successor != nil
+        }
+        if let successor {
+            return .failed("source \(address) failed over to \(successor) during the move. R\(advice.dropFirst()). Cause: \(error)")
+        }
+        return .failed("source \(address) stopped answering during the move and no replica took over within \(Int(wait)) s. "
+            + "Once it is back, or a replica has taken over, \(advice). Cause: \(error)")
     }
 
     /// Each pair's slots split into up to `perPair` lanes of whole batches, each its own stream: while one lane

@@ -55,12 +55,17 @@ public struct TopologyReader: Sendable {
     }
 
     /// The nodes that belong to the cluster. Once any node knows others, a seed that no member knows and that
-    /// knows nobody (a node removed and reset) is not part of it. Before `create` every node is alone, and all count.
+    /// knows nobody (a node removed and reset) is not part of it, and neither is a seed that does not answer and
+    /// whose address no member lists (a dead node the cluster has forgotten). Before `create` every node is alone,
+    /// and all count.
     static func members(_ observations: [NodeObservation]) -> [NodeObservation] {
-        let known = Set(observations.compactMap(\.nodes).filter { $0.count > 1 }.flatMap { $0.map(\.id) })
+        let views = observations.compactMap(\.nodes).filter { $0.count > 1 }
+        let known = Set(views.flatMap { $0.map(\.id) })
         guard !known.isEmpty else { return observations }
+        let listed = Set(views.flatMap { $0.map(\.address) })
         return observations.filter { observation in
-            guard let me = observation.nodes?.first(where: \.isMyself) else { return true }
+            guard let nodes = observation.nodes else { return listed.contains(observation.address) }
+            guard let me = nodes.first(where: \.isMyself) else { return true }
             return known.contains(me.id)
         }
     }
@@ -74,6 +79,8 @@ public struct TopologyReader: Sendable {
 
     /// One wave: every endpoint's three replies, read over all sockets at once. A connection that breaks is
     /// tried once more on a new one, because a pooled socket may have gone stale; these are reads, safe to repeat.
+    /// A node that let the read time out is not: it is frozen or overwhelmed, and a second try would double the
+    /// time every read of the cluster takes while it is.
     private func read(_ endpoints: [RedisEndpoint], lease: ConnectionLease) -> [NodeObservation] {
         var results = [Result<[Result<RESPValue, RedisError>], RedisError>](
             repeating: .failure(.connectionClosed(endpoint: "")), count: endpoints.count)
@@ -93,7 +100,7 @@ public struct TopologyReader: Sendable {
                 results[index] = result
             }
             pending = attempt == 0 ? batched.filter { index in
-                if case .failure(let error) = results[index] { return error.isLostReply }
+                if case .failure(let error) = results[index] { return error.isLostReply && !error.isTimeout }
                 return false
             } : []
             if pending.isEmpty { break }

@@ -47,6 +47,21 @@ enum ClusterKeys {
         return correct
     }
 
+    /// Indexes of the keys that do not read back with their value.
+    static func missing(count: Int, seed: String, credentials: RedisCredentials? = nil) throws -> [Int] {
+        var missing: [Int] = []
+        try forEachOwner(count: count, seed: seed, credentials: credentials, tls: nil) { connection, indexes in
+            for batch in stride(from: 0, to: indexes.count, by: 2000) {
+                let slice = indexes[batch..<min(batch + 2000, indexes.count)]
+                let results = try connection.pipeline(slice.map { ["GET", key($0)].map { Array($0.utf8) } })
+                for (index, result) in zip(slice, results) where (try? result.get())?.string != value(index) {
+                    missing.append(index)
+                }
+            }
+        }
+        return missing.sorted()
+    }
+
     private static func forEachOwner(count: Int, seed: String, credentials: RedisCredentials?, tls: TLSConfiguration?,
                                      _ body: (RedisConnection, [Int]) throws -> Void) throws {
         let owners = try owners(seed: seed, credentials: credentials, tls: tls)

@@ -128,4 +128,49 @@ struct FixIntegrationTests {
             #expect(((try? node.cli(["CLUSTER", "INFO"])) ?? "").contains("cluster_state:ok"))
         }
     }
+
+    /// A target that died mid-move, whose replica took over: the replica holds the keys moved so far in a slot it
+    /// does not own (replication carried the keys, not the open state). Fix moves them to the slot's owner, closes
+    /// the slot on the source, and forgets the dead node.
+    @Test func keysAPromotedReplicaReceivedInASlotOpenTowardsItsDeadMasterGoToTheOwner() throws {
+        let cluster = try TestCluster(nodes: 4)
+        defer { cluster.stop() }
+        try cluster.create(count: 3, replicas: 0)
+        let dead = cluster.nodes[3]
+        #expect(try dead.cli(["CLUSTER", "MEET", "127.0.0.1", "\(cluster.nodes[0].port)"]).contains("OK"))
+        let members = Array(cluster.nodes.prefix(3))
+        #expect(Probe.eventually(20) {
+            members.allSatisfy { node in ((try? Probe.lines(node)) ?? []).filter { !$0.flags.contains("handshake") }.count == 4 }
+        })
+        let slot = 100
+        let source = try Probe.owner(of: slot, in: cluster)
+        let holder = members.first { $0.address != source.address }!
+        let (sourceId, deadId) = (try Probe.myId(source), try Probe.myId(dead))
+        #expect(try source.cli(["CLUSTER", "SETSLOT", "\(slot)", "MIGRATING", deadId]).contains("OK"))
+        // What the promoted replica of the dead target would hold: a key of the open slot, without the open state.
+        let key = Probe.key(inSlot: slot, "moved")
+        try Probe.plantOrphan(on: holder, slot: slot, importingFrom: sourceId, key: key, value: "kept")
+        dead.kill()
+        #expect(Probe.eventually(20) {
+            members.allSatisfy { node in ((try? Probe.lines(node)) ?? []).contains { $0.id == deadId && $0.flags.contains("fail") } }
+        })
+
+        let session = Self.session(cluster)
+        defer { session.close() }
+        let topology = session.topology().0
+        let plan = FixPlan.make(from: topology)
+        #expect(plan.closeSlots == [FixPlan.Close(slot: slot, node: sourceId, owner: nil)], "\(plan)")
+        #expect(plan.forgetNodes.map(\.id) == [deadId])
+        let observer = RecordingObserver()
+        try SlotFixer(session: session, options: MigrationOptions(), observer: observer).run(plan, topology: topology, acceptDataLoss: false)
+        try session.waitForConvergence(timeout: 30)
+
+        cluster.expectSettled(from: source)
+        #expect(try holder.cli(["CLUSTER", "COUNTKEYSINSLOT", "\(slot)"]).trimmingCharacters(in: .whitespacesAndNewlines) == "0")
+        #expect(try Probe.cliInput(source, ["GET \(key)"], clusterMode: true) == ["kept"])
+        #expect(observer.events.contains { $0.contains("received before it took over") }, "\(observer.events)")
+        for node in members {
+            #expect(try !Probe.lines(node).contains { $0.id == deadId }, "\(node.address) still lists the dead node")
+        }
+    }
 }

@@ -9,13 +9,17 @@ final class RedisNodeProcess: @unchecked Sendable {
     /// Set: the node listens on TLS only, with the cluster bus and replication over TLS.
     let tls: TestCertificates?
     let authClients: String
+    /// Appends every write to an AOF, fsynced before the reply: a node killed with SIGKILL and started again
+    /// comes back with every write it acknowledged.
+    let persistent: Bool
     private var process: Process?
 
     var address: String { "127.0.0.1:\(port)" }
     var logPath: String { directory.appendingPathComponent(server == .redis ? "redis.log" : "valkey.log").path }
 
     init(port: Int, directory: URL, password: String?, server: ServerKind = .redis, tls: TestCertificates? = nil,
-         authClients: String = "no") {
+         authClients: String = "no", persistent: Bool = false) {
+        self.persistent = persistent
         self.port = port
         self.directory = directory
         self.password = password
@@ -39,8 +43,8 @@ final class RedisNodeProcess: @unchecked Sendable {
         let listen = tls?.serverArguments(port: port, authClients: authClients) ?? ["--port", "\(port)"]
         var arguments = listen + ["--bind", "127.0.0.1", "--cluster-enabled", "yes",
                          "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
-                         "--dir", directory.path, "--save", "", "--appendonly", "no", "--daemonize", "no",
-                         "--logfile", logPath]
+                         "--dir", directory.path, "--save", "", "--daemonize", "no", "--logfile", logPath]
+        arguments += persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
         if let password { arguments += ["--requirepass", password, "--masterauth", password] }
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
@@ -65,6 +69,16 @@ final class RedisNodeProcess: @unchecked Sendable {
     }
 
     var isRunning: Bool { process?.isRunning ?? false }
+
+    /// SIGSTOP: the process freezes with its sockets open, as a node stalled by the host would.
+    func pause() {
+        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGSTOP) }
+    }
+
+    /// SIGCONT after `pause()`.
+    func resume() {
+        if let process, process.isRunning { Glibc.kill(process.processIdentifier, SIGCONT) }
+    }
 
     /// Runs redis-cli against this node and returns its standard output.
     @discardableResult

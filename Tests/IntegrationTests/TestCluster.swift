@@ -12,7 +12,7 @@ final class TestCluster: @unchecked Sendable {
     let tls: TestCertificates?
 
     init(nodes count: Int, password: String? = nil, server: ServerKind = .redis, tls: TestCertificates? = nil,
-         authClients: String = "no") throws {
+         authClients: String = "no", persistent: Bool = false) throws {
         let base = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-test-\(UUID().uuidString)")
         directory = base
         self.password = password
@@ -20,7 +20,8 @@ final class TestCluster: @unchecked Sendable {
         self.tls = tls
         nodes = (0..<count).map { index in
             RedisNodeProcess(port: PortAllocator.redisPort(), directory: base.appendingPathComponent("node\(index)"),
-                             password: password, server: server, tls: tls, authClients: authClients)
+                             password: password, server: server, tls: tls, authClients: authClients,
+                             persistent: persistent)
         }
         for node in nodes { try node.start() }
     }

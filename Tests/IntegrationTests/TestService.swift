@@ -1,4 +1,5 @@
 import API
+import ClusterOps
 import Foundation
 import HTTPServer
 import Jobs
@@ -13,10 +14,12 @@ final class TestService: @unchecked Sendable {
     let databasePath: String
 
     /// `startWorker: false` leaves queued jobs queued, so a test can move them through the store itself.
-    init(databasePath: String? = nil, heartbeat: Double = 15, startWorker: Bool = true) throws {
+    /// `settings`: how jobs reach the nodes (a test may shorten the read timeout).
+    init(databasePath: String? = nil, heartbeat: Double = 15, startWorker: Bool = true,
+         settings: ConnectionSettings = ConnectionSettings()) throws {
         self.databasePath = databasePath ?? FileManager.default.temporaryDirectory.appendingPathComponent("rcm-\(UUID().uuidString).sqlite").path
         store = try Store(path: self.databasePath)
-        worker = JobWorker(store: store, log: { _ in })
+        worker = JobWorker(store: store, settings: settings, log: { _ in })
         if startWorker { worker.start() }
         let api = APIService(store: store, heartbeat: heartbeat, log: { _ in })
         var configuration = HTTPServerConfiguration()
