@@ -5,6 +5,9 @@ SWIFT ?= swift
 BIN := .build/release/redis-cluster-manager
 DEMO_DIR := .demo
 DEMO_PORTS := 7001 7002 7003 7004 7005 7006
+# A seventh, empty master joined by the service: the printed CLI line reshards onto it.
+DEMO_SPARE := 7007
+DEMO_KEYS ?= 200000
 DEMO_LISTEN ?= 127.0.0.1:8080
 
 .PHONY: deps build test test-swift test-spec test-fuzz bench demo demo-stop clean
@@ -72,16 +75,17 @@ bench-http: build
 	$(SWIFT) build -c release --package-path bench/hummingbird-hello
 	$(PYTHON) bench/http_bench.py
 
-## A local 3-master/3-replica cluster on ports 7001-7006 and the service on $(DEMO_LISTEN) with it registered as "demo".
+## A local 3-master/3-replica cluster on ports 7001-7006 with keys, the service on $(DEMO_LISTEN) with it registered as
+## "demo", and an empty seventh master (7007) joined: the printed CLI line reshards onto it while the page shows it.
 demo: build demo-stop
 	@mkdir -p $(DEMO_DIR)
-	@for port in $(DEMO_PORTS); do \
+	@for port in $(DEMO_PORTS) $(DEMO_SPARE); do \
 	  mkdir -p $(DEMO_DIR)/$$port; \
 	  redis-server --port $$port --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file nodes.conf \
 	    --cluster-node-timeout 5000 --dir $(CURDIR)/$(DEMO_DIR)/$$port --save '' --appendonly no \
 	    --daemonize yes --pidfile $(CURDIR)/$(DEMO_DIR)/$$port/redis.pid --logfile $(CURDIR)/$(DEMO_DIR)/$$port/redis.log; \
 	done
-	@for port in $(DEMO_PORTS); do \
+	@for port in $(DEMO_PORTS) $(DEMO_SPARE); do \
 	  for i in $$(seq 50); do redis-cli -p $$port ping >/dev/null 2>&1 && break; sleep 0.1; done; \
 	done
 	@redis-cli --cluster create $(foreach p,$(DEMO_PORTS),127.0.0.1:$(p)) --cluster-replicas 1 --cluster-yes >$(DEMO_DIR)/create.log
@@ -92,20 +96,27 @@ demo: build demo-stop
 	@RCM_LISTEN=$(DEMO_LISTEN) RCM_DB=$(CURDIR)/$(DEMO_DIR)/rcm.sqlite nohup $(BIN) serve >$(DEMO_DIR)/service.log 2>&1 & echo $$! >$(DEMO_DIR)/service.pid
 	@for i in $$(seq 100); do curl -sf http://$(DEMO_LISTEN)/healthz >/dev/null && break; sleep 0.1; done
 	@curl -sf -XPOST http://$(DEMO_LISTEN)/clusters -d '{"id":"demo","seeds":["127.0.0.1:7001"]}' >/dev/null
+	@echo "writing $(DEMO_KEYS) keys, then joining 127.0.0.1:$(DEMO_SPARE) as an empty master..."
+	@redis-benchmark -p 7001 --cluster -t set -n $(DEMO_KEYS) -r $(DEMO_KEYS) -d 100 -P 50 -q >$(DEMO_DIR)/keys.log 2>&1 || true
+	@RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) add-node demo --address 127.0.0.1:$(DEMO_SPARE) --wait >$(DEMO_DIR)/add-node.log
 	@echo
-	@echo "redis-cluster-manager is running on http://$(DEMO_LISTEN) (log: $(DEMO_DIR)/service.log) with cluster 'demo' registered."
+	@echo "redis-cluster-manager is running on http://$(DEMO_LISTEN) (log: $(DEMO_DIR)/service.log) with cluster 'demo' registered:"
+	@echo "3 masters, 3 replicas, keys, and an empty master 127.0.0.1:$(DEMO_SPARE)."
+	@echo
+	@echo "Watch a live move: open http://$(DEMO_LISTEN)/ and run"
+	@echo "  RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) reshard demo --to 127.0.0.1:$(DEMO_SPARE) --slots 4096 --wait"
+	@echo
 	@echo "Try:"
 	@echo "  curl -s http://$(DEMO_LISTEN)/clusters/demo/topology"
 	@echo "  curl -s http://$(DEMO_LISTEN)/clusters"
 	@echo "  curl -s -XPOST http://$(DEMO_LISTEN)/clusters/demo/snapshots"
 	@echo "  curl -s 'http://$(DEMO_LISTEN)/jobs?cluster_id=demo'"
-	@echo "  open http://$(DEMO_LISTEN)/ for the live page (slot map, nodes, jobs)"
 	@echo "  RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) topology demo"
 	@echo "Stop everything with: make demo-stop"
 
 demo-stop:
 	@if [ -f $(DEMO_DIR)/service.pid ]; then kill $$(cat $(DEMO_DIR)/service.pid) 2>/dev/null || true; rm -f $(DEMO_DIR)/service.pid; fi
-	@for port in $(DEMO_PORTS); do redis-cli -p $$port shutdown nosave >/dev/null 2>&1 || true; done
+	@for port in $(DEMO_PORTS) $(DEMO_SPARE); do redis-cli -p $$port shutdown nosave >/dev/null 2>&1 || true; done
 	@rm -rf $(DEMO_DIR)
 
 clean: demo-stop

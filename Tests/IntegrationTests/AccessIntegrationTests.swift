@@ -139,18 +139,10 @@ struct AccessIntegrationTests {
     }
 
     @Test func refusesANonLoopbackAddressWithoutATokensFile() throws {
-        let process = Process()
-        process.executableURL = ServiceProcess.binary
         let database = Self.databasePath()
         defer { Self.removeDatabase(database) }
-        process.arguments = ["serve", "--listen", "0.0.0.0:\(PortAllocator.redisPort())", "--db", database]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try ServiceProcess.runToExit(["serve", "--listen", "0.0.0.0:\(PortAllocator.redisPort())", "--db", database])
+        #expect(status != 0)
         #expect(text.contains("without a tokens file"))
         #expect(!FileManager.default.fileExists(atPath: database))
     }
@@ -158,18 +150,11 @@ struct AccessIntegrationTests {
     @Test func aTokensFileWithAnErrorStopsTheStartNamingTheLine() throws {
         let tokens = try Self.tokensFile(["alice admin \(Self.adminToken)", "bob superuser \(Self.readToken)"])
         defer { try? FileManager.default.removeItem(atPath: tokens) }
-        let process = Process()
-        process.executableURL = ServiceProcess.binary
         let database = Self.databasePath()
         defer { Self.removeDatabase(database) }
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(PortAllocator.redisPort())", "--db", database, "--tokens-file", tokens]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = Pipe()
-        try process.run()
-        process.waitUntilExit()
-        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus != 0)
+        let (status, text) = try ServiceProcess.runToExit(["serve", "--listen", "127.0.0.1:\(PortAllocator.redisPort())", "--db", database,
+                                                          "--tokens-file", tokens])
+        #expect(status != 0)
         #expect(text.contains("line 2: ROLE must be read, operator or admin"))
         #expect(!text.contains(Self.readToken))
     }

@@ -55,13 +55,9 @@ struct CLIIntegrationTests {
         defer { cluster.stop() }
         try cluster.create(count: 3, replicas: 0)
         try ClusterKeys.write(count: 20_000, seed: cluster.nodes[0].address)
-        let tokens = try AccessIntegrationTests.tokensFile(AccessIntegrationTests.standardTokens)
-        defer { try? FileManager.default.removeItem(atPath: tokens) }
-        let database = AccessIntegrationTests.databasePath()
-        defer { AccessIntegrationTests.removeDatabase(database) }
-        let service = try ServiceProcess(databasePath: database, arguments: ["--tokens-file", tokens])
-        defer { service.kill9() }
-        let server = "http://127.0.0.1:\(service.port)"
+        let service = try SecuredService()
+        defer { service.stop() }
+        let server = service.url
         let admin = AccessIntegrationTests.adminToken
         let reader = AccessIntegrationTests.readToken
         func run(_ arguments: [String], token: String? = admin) throws -> Run { try Self.cli(arguments, server: server, token: token) }

@@ -8,13 +8,9 @@ struct IdempotencyIntegrationTests {
         let cluster = try TestCluster(nodes: 4)
         defer { cluster.stop() }
         try cluster.create(count: 3, replicas: 0)
-        let tokens = try AccessIntegrationTests.tokensFile(AccessIntegrationTests.standardTokens)
-        defer { try? FileManager.default.removeItem(atPath: tokens) }
-        let database = AccessIntegrationTests.databasePath()
-        defer { AccessIntegrationTests.removeDatabase(database) }
-        var service: ServiceProcess? = try ServiceProcess(databasePath: database, arguments: ["--tokens-file", tokens])
-        var admin = service!.client
-        admin.token = AccessIntegrationTests.adminToken
+        let service = try SecuredService()
+        defer { service.stop() }
+        var admin = service.admin
         #expect(try admin.post("/clusters", #"{"id":"idem","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
         try admin.runJob("idem", "add-node", #"{"address":"\#(cluster.nodes[3].address)"}"#)
 
@@ -41,18 +37,15 @@ struct IdempotencyIntegrationTests {
         #expect(try admin.waitForJob(jobId)["status"] as? String == "succeeded")
 
         // Kept per token: another token's same key is its own.
-        var ops = service!.client
-        ops.token = AccessIntegrationTests.operatorToken
+        let ops = service.client(AccessIntegrationTests.operatorToken)
         let theirs = try ops.request("POST", "/clusters/idem/set-timeout", body: #"{"node_timeout_ms":5000}"#, headers: key)
         #expect(theirs.status == 202)
         #expect(theirs.object["id"] as? Int != jobId)
         _ = try ops.waitForJob(try #require(theirs.object["id"] as? Int))
 
         // Kept in SQLite: after kill -9 and a restart the retry still answers the first job.
-        service!.kill9()
-        service = try ServiceProcess(databasePath: database, arguments: ["--tokens-file", tokens])
-        admin = service!.client
-        admin.token = AccessIntegrationTests.adminToken
+        try service.restart()
+        admin = service.admin
         let afterRestart = try admin.request("POST", "/clusters/idem/reshard", body: body, headers: key)
         #expect(afterRestart.status == 200)
         #expect(afterRestart.object["id"] as? Int == jobId)
@@ -60,7 +53,7 @@ struct IdempotencyIntegrationTests {
         #expect(jobs.count == 1, "one reshard, however many retries")
 
         // The CLI sends it too: the same command twice makes one job.
-        let server = "http://127.0.0.1:\(service!.port)"
+        let server = service.url
         let arguments = ["set-timeout", "idem", "--node-timeout-ms", "6000", "--idempotency-key", "ci-run-7", "--json"]
         let once = try CLIIntegrationTests.cli(arguments, server: server, token: AccessIntegrationTests.adminToken)
         let twice = try CLIIntegrationTests.cli(arguments, server: server, token: AccessIntegrationTests.adminToken)
@@ -69,6 +62,5 @@ struct IdempotencyIntegrationTests {
         let twiceId = (try? JSONSerialization.jsonObject(with: Data(twice.output.utf8)) as? [String: Any])?["id"] as? Int
         #expect(onceId != nil && onceId == twiceId)
         _ = try admin.waitForJob(onceId ?? 0)
-        service!.kill9()
     }
 }

@@ -41,14 +41,9 @@ struct MetricsIntegrationTests {
         defer { cluster.stop() }
         try cluster.create(count: 3, replicas: 0)
         try ClusterKeys.write(count: 20_000, seed: cluster.nodes[0].address)
-        let tokens = try AccessIntegrationTests.tokensFile(AccessIntegrationTests.standardTokens)
-        defer { try? FileManager.default.removeItem(atPath: tokens) }
-        let database = AccessIntegrationTests.databasePath()
-        defer { AccessIntegrationTests.removeDatabase(database) }
-        let service = try ServiceProcess(databasePath: database, arguments: ["--tokens-file", tokens, "--gauges-interval", "2"])
-        defer { service.kill9() }
-        var admin = service.client
-        admin.token = AccessIntegrationTests.adminToken
+        let service = try SecuredService(arguments: ["--gauges-interval", "2"])
+        defer { service.stop() }
+        let admin = service.admin
         let read = AccessIntegrationTests.readToken
         #expect(try admin.post("/clusters", #"{"id":"m","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
         try admin.runJob("m", "add-node", #"{"address":"\#(cluster.nodes[3].address)"}"#)

@@ -12,19 +12,14 @@ struct PageIntegrationTests {
         defer { cluster.stop() }
         try cluster.create(count: 3, replicas: 0)
         try ClusterKeys.write(count: 40_000, seed: cluster.nodes[0].address)
-        let tokens = try AccessIntegrationTests.tokensFile(AccessIntegrationTests.standardTokens)
-        defer { try? FileManager.default.removeItem(atPath: tokens) }
-        let database = AccessIntegrationTests.databasePath()
-        defer { AccessIntegrationTests.removeDatabase(database) }
-        let service = try ServiceProcess(databasePath: database, arguments: ["--tokens-file", tokens])
-        defer { service.kill9() }
-        var admin = service.client
-        admin.token = AccessIntegrationTests.adminToken
+        let service = try SecuredService()
+        defer { service.stop() }
+        let admin = service.admin
         #expect(try admin.post("/clusters", #"{"id":"live","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
         try admin.runJob("live", "add-node", #"{"address":"\#(cluster.nodes[3].address)"}"#)
 
         // The page itself needs no token and loads nothing from elsewhere.
-        let page = try service.client.get("/")
+        let page = try service.client(nil).get("/")
         #expect(page.status == 200)
         #expect(page.headers["content-type"] == "text/html; charset=utf-8")
         #expect(page.headers["content-security-policy"]?.contains("default-src 'none'") == true)
