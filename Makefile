@@ -112,6 +112,7 @@ demo: build demo-stop
 	@echo "  curl -s -XPOST http://$(DEMO_LISTEN)/clusters/demo/snapshots"
 	@echo "  curl -s 'http://$(DEMO_LISTEN)/jobs?cluster_id=demo'"
 	@echo "  RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) topology demo"
+	@echo "  RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) reshard demo --to 127.0.0.1:7001 --slots 2000 --max-keys-per-second 20000 --wait   # slower, to watch"
 	@echo "Stop everything with: make demo-stop"
 
 demo-stop:
