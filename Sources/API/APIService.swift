@@ -109,12 +109,13 @@ public final class APIService: Sendable {
         router.add("GET", "/clusters/{id}", routes.route(.read, clusterRoutes.get))
         router.add("DELETE", "/clusters/{id}", routes.route(.admin, clusterRoutes.delete))
         router.add("GET", "/clusters/{id}/topology", routes.route(.read, clusterRoutes.topology))
+        router.add("GET", "/clusters/{id}/info", routes.route(.read, clusterRoutes.info))
         router.add("POST", "/clusters/{id}/snapshots", routes.route(.operator, clusterRoutes.takeSnapshot))
         router.add("GET", "/clusters/{id}/snapshots", routes.route(.read, clusterRoutes.listSnapshots))
         router.add("GET", "/clusters/{id}/snapshots/{sid}", routes.route(.read, clusterRoutes.getSnapshot))
 
-        for kind in JobKinds.names {
-            router.add("POST", "/clusters/{id}/\(kind)", routes.route(.operator, submissions.submit(kind)))
+        for kind in JobKinds.all {
+            router.add("POST", "/clusters/{id}/\(kind.name)", routes.route(kind.needsAdmin ? .admin : .operator, submissions.submit(kind.name)))
         }
 
         router.add("GET", "/jobs", routes.route(.read, jobRoutes.list))

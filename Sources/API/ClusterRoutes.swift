@@ -40,6 +40,11 @@ struct ClusterRoutes: Sendable {
         try JSONCoding.response(200, try clusters.topology(parameters["id"] ?? ""))
     }
 
+    func info(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        let (clusterId, observedAt, summary) = try clusters.info(parameters["id"] ?? "")
+        return try JSONCoding.response(200, ClusterInfoView(clusterId: clusterId, observedAt: observedAt, summary: summary))
+    }
+
     func takeSnapshot(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let id = parameters["id"] ?? ""
         _ = try clusters.cluster(id)

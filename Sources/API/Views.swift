@@ -26,6 +26,27 @@ struct ClusterView: Encodable {
     }
 }
 
+/// `GET /clusters/{id}/info`: redis-cli --cluster info's summary.
+struct ClusterInfoView: Encodable {
+    var clusterId: String
+    var observedAt: String
+    var masters: [ClusterInfoSummary.Master]
+    var keys: Int
+    var slotsAssigned: Int
+    var keysPerSlot: Double
+    var message: String
+
+    init(clusterId: String, observedAt: String, summary: ClusterInfoSummary) {
+        self.clusterId = clusterId
+        self.observedAt = observedAt
+        masters = summary.masters
+        keys = summary.keys
+        slotsAssigned = summary.slotsAssigned
+        keysPerSlot = summary.keysPerSlot
+        message = summary.message
+    }
+}
+
 struct AuditEntryView: Encodable {
     var id: Int64
     var at: String
@@ -105,6 +126,7 @@ struct JobView: Encodable {
     var finishedAt: String?
     var snapshotBefore: Int64?
     var snapshotAfter: Int64?
+    var result: JSONValue
 
     init(_ job: JobRecord) {
         id = job.id
@@ -122,11 +144,12 @@ struct JobView: Encodable {
         finishedAt = job.finishedAt
         snapshotBefore = job.snapshotBefore
         snapshotAfter = job.snapshotAfter
+        result = JSONCoding.value(ofStoredText: job.result)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, clusterId, type, status, params, plan, progress, error, cancelRequested, actor, createdAt, startedAt,
-             finishedAt, snapshotBefore, snapshotAfter
+             finishedAt, snapshotBefore, snapshotAfter, result
     }
 
     // Every field is present, null when unset, so the job reads the same at every stage.
@@ -147,6 +170,7 @@ struct JobView: Encodable {
         try container.encode(finishedAt, forKey: .finishedAt)
         try container.encode(snapshotBefore, forKey: .snapshotBefore)
         try container.encode(snapshotAfter, forKey: .snapshotAfter)
+        try container.encode(result, forKey: .result)
     }
 }
 

@@ -18,6 +18,8 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
     case shardDown(slots: SlotSet, nodes: [String])
     /// The request cannot be carried out against the cluster as it is (unknown node, last master, ...).
     case impossible(String)
+    /// A command `call` refuses without "force".
+    case unsafeCommand(String)
     case failed(String)
 
     public var description: String {
@@ -36,6 +38,7 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
                 + "\"accept_data_loss\": true to cover these slots with empty ones on the live masters (their keys are "
                 + "lost), which is what redis-cli --cluster fix does without asking"
         case .impossible(let reason): return reason
+        case .unsafeCommand(let reason): return reason
         case .failed(let reason): return reason
         }
     }
@@ -52,6 +55,7 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
         case .notConverged: "not_converged"
         case .shardDown: "shard_down"
         case .impossible: "impossible"
+        case .unsafeCommand: "unsafe_command"
         case .failed: "failed"
         }
     }

@@ -15,6 +15,8 @@ public protocol JobKind: Sendable {
 
     /// Validates a request body; every mistake names the field.
     static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params
+    /// Refusals that need no cluster, made at every submission whether the cluster is busy or not (422).
+    static func validate(_ params: Params) throws(ClusterOpsError)
     /// Resolves the request against the cluster as it is; every impossibility is thrown before anything is touched.
     static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan
     /// Carries the plan out. Each step decides from the cluster's live state, so running a plan again after an
@@ -22,10 +24,14 @@ public protocol JobKind: Sendable {
     static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome
     /// How keys move for this job (only the slot-moving kinds take `replace`).
     static func migrationOptions(_ params: Params) -> MigrationOptions
+    /// True for kinds only an admin may submit (they can do anything to a node, as `call` can).
+    static var needsAdmin: Bool { get }
 }
 
 extension JobKind {
     public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions() }
+    public static var needsAdmin: Bool { false }
+    public static func validate(_ params: Params) throws(ClusterOpsError) {}
 }
 
 /// What every stored plan says for people and for progress.
@@ -52,4 +58,6 @@ public struct JobContext {
     public let session: ClusterSession
     public let observer: any OperationObserver
     public let options: MigrationOptions
+    /// Records what the job answers besides its effect (the job's `result`).
+    public let report: (JSONValue) -> Void
 }

@@ -9,6 +9,7 @@ public enum JobKinds {
         FixJob.self,
         FailoverJob.self,
         SetTimeoutJob.self,
+        CallJob.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

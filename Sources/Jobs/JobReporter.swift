@@ -75,6 +75,11 @@ final class JobReporter: OperationObserver {
         return stopReason != nil
     }
 
+    /// What the job answers besides its effect, as JSON text.
+    func result(_ text: String) {
+        record { try store.setResult(jobId: jobId, result: text) }
+    }
+
     func save() {
         record { try store.updateProgress(jobId: jobId, step: currentStep, slotsDone: slotsDone, keysMoved: keysMoved) }
     }

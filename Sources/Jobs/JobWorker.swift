@@ -228,7 +228,8 @@ public final class JobWorker: @unchecked Sendable {
         }
 
         let reporter = JobReporter(store: store, job: job, slotsTotal: plan.slotsTotal, isShuttingDown: { [self] in isStopping })
-        let context = JobContext(session: session, observer: reporter, options: K.migrationOptions(params))
+        let context = JobContext(session: session, observer: reporter, options: K.migrationOptions(params),
+                                 report: { [reporter] value in reporter.result((try? JSONText.string(value)) ?? "null") })
         do {
             let outcome = try K.execute(plan, params: params, in: context)
             if let failure = reporter.storeFailure {

@@ -91,6 +91,13 @@ public final class ClusterService: Sendable {
                                 topology: TopologyReader(access: settings.access(for: record)).read())
     }
 
+    /// What `redis-cli --cluster info` prints: keys, slots and replicas per master, keys per slot on average.
+    public func info(_ id: String) throws -> (clusterId: String, observedAt: String, summary: ClusterInfoSummary) {
+        let record = try cluster(id)
+        let observedAt = Timestamp.now()
+        return (record.id, observedAt, ClusterInfoSummary(TopologyReader(access: settings.access(for: record)).read()))
+    }
+
     public func takeSnapshot(_ id: String) throws -> SnapshotRecord {
         let document = try topology(id)
         return try ServiceError.wrap {

@@ -34,6 +34,7 @@ public final class JobService: Sendable {
             return .existing(existing)
         }
         let params = try K.parse(request)
+        try K.validate(params)
         let idle = try store.activeJob(clusterId: cluster.id) == nil
         if dryRun || idle {
             // Behind another job the cluster will have changed by the time this one runs (a reshard queued after an

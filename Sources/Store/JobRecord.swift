@@ -19,4 +19,6 @@ public struct JobRecord: Sendable, Equatable {
     public var finishedAt: String?
     public var snapshotBefore: Int64?
     public var snapshotAfter: Int64?
+    /// JSON the job answers besides its effect (e.g. each node's reply to a `call`); nil for most kinds.
+    public var result: String? = nil
 }

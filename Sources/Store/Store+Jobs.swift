@@ -149,6 +149,14 @@ extension Store {
         }
     }
 
+    /// Records what the job answers (JSON text); only while it runs.
+    public func setResult(jobId: Int64, result: String) throws {
+        try writeAndPost { db in
+            try db.execute("UPDATE jobs SET result = ? WHERE id = ? AND status = 'running'", result, jobId)
+            return ((), db.changes == 1 ? [.job(try Store.currentJob(db, jobId))] : [])
+        }
+    }
+
     private static func currentJob(_ db: Connection, _ id: Int64) throws -> JobRecord {
         guard let job = try db.query("SELECT * FROM jobs WHERE id = ?", id).first.map(Store.job) else {
             throw StoreError.corruptRecord("job \(id) vanished")
@@ -169,7 +177,7 @@ extension Store {
             errorMessage: row.string("error_message"), actor: row.string("actor") ?? "anonymous",
             createdAt: row.string("created_at") ?? "", startedAt: row.string("started_at"),
             finishedAt: row.string("finished_at"), snapshotBefore: row.int("snapshot_before"),
-            snapshotAfter: row.int("snapshot_after"))
+            snapshotAfter: row.int("snapshot_after"), result: row.string("result"))
     }
 }
 

@@ -66,7 +66,7 @@ import Testing
                 continue
             }
             let needed: Role = route.method == "GET" ? .read
-                : (route.pattern == "/clusters" || route.method == "DELETE") ? .admin : .operator
+                : (route.pattern == "/clusters" || route.method == "DELETE" || route.pattern.hasSuffix("/call")) ? .admin : .operator
             #expect(status(route.method, target, token: nil) == 401, "\(route.method) \(route.pattern)")
             #expect(status(route.method, target, token: "wrong-token-0123456789") == 401, "\(route.method) \(route.pattern)")
             for role in Role.allCases {
