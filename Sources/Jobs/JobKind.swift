@@ -42,14 +42,18 @@ public protocol JobPlanContent: Codable, Sendable {
     var slotsTotal: Int { get }
 }
 
-/// What planning sees: the live topology and the cluster's registered seeds (the nodes `create` forms a cluster from).
+/// What planning sees: the live topology, the cluster's registered seeds (the nodes `create` forms a cluster from),
+/// and the cluster's stored snapshots by id (what `restore` goes back to).
 public struct PlanningInput: Sendable {
     public var topology: ClusterTopology
     public var seeds: [String]
+    public var snapshot: @Sendable (Int64) throws -> TopologyDocument?
 
-    public init(topology: ClusterTopology, seeds: [String]) {
+    public init(topology: ClusterTopology, seeds: [String],
+                snapshot: @escaping @Sendable (Int64) throws -> TopologyDocument? = { _ in nil }) {
         self.topology = topology
         self.seeds = seeds
+        self.snapshot = snapshot
     }
 }
 

@@ -10,6 +10,7 @@ public enum JobKinds {
         FailoverJob.self,
         SetTimeoutJob.self,
         CallJob.self,
+        RestoreJob.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

@@ -1,4 +1,5 @@
 import ClusterModel
+import Store
 
 /// The topology as the API answers it and as snapshots store it.
 public struct TopologyDocument: Sendable, Codable {
@@ -14,5 +15,14 @@ public struct TopologyDocument: Sendable, Codable {
         nodes = topology.nodes
         checks = topology.checks
         summary = topology.summary
+    }
+}
+
+extension Store {
+    /// A lookup of this cluster's snapshots by id, as their topology documents (nil: no such snapshot).
+    public func snapshotTopology(clusterId: String) -> @Sendable (Int64) throws -> TopologyDocument? {
+        return { [self] id in
+            try snapshot(clusterId: clusterId, id: id).map { try JSONText.decode(TopologyDocument.self, from: $0.topology) }
+        }
     }
 }

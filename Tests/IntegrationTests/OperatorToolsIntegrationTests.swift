@@ -83,4 +83,53 @@ struct OperatorToolsIntegrationTests {
         let audit = try admin.get("/jobs?type=call").object["items"] as? [[String: Any]] ?? []
         #expect(audit.count == 4)
     }
+
+    /// Reshard, restore the job's snapshot_before: every slot's owner is the snapshot's again, no key lost. A snapshot
+    /// whose master has since been removed is refused, naming it.
+    @Test func restoreGoesBackToASnapshotsSlotLayout() throws {
+        let cluster = try TestCluster(nodes: 4)
+        defer { cluster.stop() }
+        try cluster.create(count: 3, replicas: 0)
+        try ClusterKeys.write(count: 20_000, seed: cluster.nodes[0].address)
+        let service = try TestService()
+        defer { service.stop() }
+        let client = service.client
+        #expect(try client.post("/clusters", #"{"id":"r","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
+        try client.runJob("r", "add-node", #"{"address":"\#(cluster.nodes[3].address)"}"#)
+        let reshard = try client.runJob("r", "reshard", #"{"to":"\#(cluster.nodes[3].address)","slots":3000}"#)
+        let before = try #require(reshard["snapshot_before"] as? Int)
+        let after = try #require(reshard["snapshot_after"] as? Int)
+
+        let dry = try client.post("/clusters/r/restore", #"{"snapshot":\#(before),"dry_run":true}"#)
+        #expect(dry.status == 200)
+        let planned = ((dry.object["plan"] as? [String: Any])?["moves"] as? [[String: Any]] ?? []).reduce(0) { $0 + ($1["count"] as? Int ?? 0) }
+        #expect(planned == (reshard["progress"] as? [String: Any])?["slots_total"] as? Int, "the restore moves back what the reshard moved")
+        #expect(planned > 2900)
+        #expect(try client.post("/clusters/r/restore", #"{"snapshot":999999}"#).status == 422)
+        #expect(try client.post("/clusters/r/restore", #"{"snapshot":"x"}"#).status == 400)
+
+        let restored = try client.runJob("r", "restore", #"{"snapshot":\#(before)}"#)
+        #expect(restored["status"] as? String == "succeeded")
+        let snapshot = try client.get("/clusters/r/snapshots/\(before)").object["topology"] as? [String: Any] ?? [:]
+        #expect(try Self.owners(snapshot) == Self.owners(try client.topology("r")), "every slot has its snapshot owner again")
+        #expect(try ClusterKeys.verify(count: 20_000, seed: cluster.nodes[0].address) == 20_000)
+        cluster.expectSettled(from: cluster.nodes[0])
+
+        // Drain and remove the fourth master: a snapshot where it owned slots can no longer be restored.
+        try client.runJob("r", "del-node", #"{"node":"\#(cluster.nodes[3].address)"}"#)
+        let refused = try client.post("/clusters/r/restore", #"{"snapshot":\#(after)}"#)
+        #expect(refused.status == 422)
+        #expect((refused.object["detail"] as? String ?? "").contains(cluster.nodes[3].address), "\(refused.text)")
+    }
+
+    /// slot → owning master id, from a topology document.
+    static func owners(_ topology: [String: Any]) throws -> [Int: String] {
+        var owners: [Int: String] = [:]
+        for node in topology["nodes"] as? [[String: Any]] ?? [] where node["role"] as? String == "master" {
+            for range in node["slots"] as? [[Int]] ?? [] where range.count == 2 {
+                for slot in range[0]...range[1] { owners[slot] = node["id"] as? String }
+            }
+        }
+        return owners
+    }
 }
