@@ -48,12 +48,15 @@ public struct PlanningInput: Sendable {
     public var topology: ClusterTopology
     public var seeds: [String]
     public var snapshot: @Sendable (Int64) throws -> TopologyDocument?
+    /// How to reach the cluster, for plans that read more than the topology (per-slot figures for rebalance by load).
+    public var access: ClusterAccess?
 
     public init(topology: ClusterTopology, seeds: [String],
-                snapshot: @escaping @Sendable (Int64) throws -> TopologyDocument? = { _ in nil }) {
+                snapshot: @escaping @Sendable (Int64) throws -> TopologyDocument? = { _ in nil }, access: ClusterAccess? = nil) {
         self.topology = topology
         self.seeds = seeds
         self.snapshot = snapshot
+        self.access = access
     }
 }
 

@@ -193,7 +193,8 @@ public final class JobWorker: @unchecked Sendable {
             let before = try snapshot(cluster.id, topology, reason: "job-before", jobId: job.id)
             do {
                 plan = try K.plan(params, on: PlanningInput(topology: topology, seeds: cluster.seeds,
-                                                            snapshot: store.snapshotTopology(clusterId: cluster.id)))
+                                                            snapshot: store.snapshotTopology(clusterId: cluster.id),
+                                                            access: settings.access(for: cluster)))
             } catch {
                 try store.appendEvent(jobId: job.id, level: "error", message: "planning failed: \(error)")
                 try fail(job.id, from: .queued, code: error.code, message: error.description, snapshotAfter: before)

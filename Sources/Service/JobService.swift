@@ -41,7 +41,8 @@ public final class JobService: Sendable {
             // add-node names a node that does not exist yet): then it is only planned when it starts.
             let topology = TopologyReader(access: settings.access(for: cluster)).read()
             let plan = try K.plan(params, on: PlanningInput(topology: topology, seeds: cluster.seeds,
-                                                            snapshot: store.snapshotTopology(clusterId: cluster.id)))
+                                                            snapshot: store.snapshotTopology(clusterId: cluster.id),
+                                                            access: settings.access(for: cluster)))
             if dryRun {
                 return .dryRun(DryRun(type: K.name, params: try JSONText.string(params), plan: try JSONText.string(plan)))
             }

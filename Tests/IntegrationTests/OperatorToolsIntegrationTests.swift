@@ -1,4 +1,6 @@
+import ClusterModel
 import Foundation
+import RESP
 import Testing
 
 /// What redis-cli --cluster offers besides moving slots: `info` (compared with redis-cli's own numbers) and `call`
@@ -131,5 +133,65 @@ struct OperatorToolsIntegrationTests {
             }
         }
         return owners
+    }
+
+    /// Keys skewed into a dozen slots of one master: `balance_by: keys` spreads them; slot counts would not.
+    @Test func rebalanceByKeysEvensOutSkewedKeys() throws {
+        let cluster = try TestCluster(nodes: 3)
+        defer { cluster.stop() }
+        try cluster.create(replicas: 0)
+        let service = try TestService()
+        defer { service.stop() }
+        let client = service.client
+        #expect(try client.post("/clusters", #"{"id":"b","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
+        let owner = try #require(masters(try client.topology("b")).values.first { master in
+            (master["slots"] as? [[Int]] ?? []).contains { $0.first == 0 }
+        })
+        let address = try #require(owner["address"] as? String)
+        let range = try #require((owner["slots"] as? [[Int]])?.first)
+        // 12 hash tags whose slots this master owns, 2 500 keys each.
+        var tags: [String] = []
+        var index = 0
+        while tags.count < 12 {
+            let tag = "t\(index)"
+            let slot = HashSlot.slot(for: tag)
+            if slot >= range[0] && slot <= range[1] && !tags.contains(where: { HashSlot.slot(for: $0) == slot }) { tags.append(tag) }
+            index += 1
+        }
+        let connection = try RedisConnection(endpoint: RedisEndpoint(address)!)
+        for tag in tags {
+            let commands = (0..<2500).map { ["SET", "{\(tag)}:\($0)", "v"].map { Array($0.utf8) } }
+            _ = try connection.pipeline(commands)
+        }
+        connection.close()
+
+        func keysPerMaster() throws -> [Int] {
+            try cluster.nodes.map { node in Int(try node.cli(["DBSIZE"]).trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1 }.sorted()
+        }
+        #expect(try keysPerMaster() == [0, 0, 30_000])
+        // By slot count it is already balanced: nothing to do.
+        let bySlots = try client.post("/clusters/b/rebalance", #"{"dry_run":true}"#)
+        #expect(((bySlots.object["plan"] as? [String: Any])?["moves"] as? [Any])?.isEmpty == true)
+
+        let dry = try client.post("/clusters/b/rebalance", #"{"balance_by":"keys","threshold_percent":10,"dry_run":true}"#)
+        #expect(dry.status == 200)
+        let balance = (dry.object["plan"] as? [String: Any])?["balance"] as? [String: Any] ?? [:]
+        #expect(balance["measure"] as? String == "keys")
+        let figures = balance["masters"] as? [[String: Any]] ?? []
+        #expect(figures.compactMap { $0["before"] as? Double }.sorted() == [0, 0, 30_000])
+        #expect(figures.compactMap { $0["after"] as? Double }.allSatisfy { abs($0 - 10_000) <= 2_500 }, "\(figures)")
+
+        let job = try client.runJob("b", "rebalance", #"{"balance_by":"keys","threshold_percent":10}"#)
+        #expect(job["status"] as? String == "succeeded")
+        let after = try keysPerMaster()
+        #expect(after.reduce(0, +) == 30_000)
+        #expect(after.allSatisfy { abs($0 - 10_000) <= 2_500 }, "\(after)")
+        cluster.expectSettled(from: cluster.nodes[0])
+
+        // Redis 7 has no per-slot statistics: cpu and memory are refused, naming the node.
+        let cpu = try client.post("/clusters/b/rebalance", #"{"balance_by":"cpu","dry_run":true}"#)
+        #expect(cpu.status == 422)
+        #expect((cpu.object["detail"] as? String ?? "").contains("CLUSTER SLOT-STATS"), "\(cpu.text)")
+        #expect(try client.post("/clusters/b/rebalance", #"{"balance_by":"weight"}"#).status == 400)
     }
 }

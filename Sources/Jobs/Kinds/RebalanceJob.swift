@@ -11,12 +11,15 @@ public enum RebalanceJob: JobKind {
         public var replace: Bool
         public var method: MoveSettings.Method?
         public var maxKeysPerSecond: Int?
+        /// nil or slots: redis-cli's rule (equal slot counts by weight); keys, cpu or memory: even out that measure.
+        public var balanceBy: SlotStatistics.Measure?
 
         var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
     }
 
     public static let name = "rebalance"
-    public static let fields: Set<String> = Set(["weights", "threshold_percent", "use_empty_masters", "replace"]).union(MoveSettings.fields)
+    public static let fields: Set<String> = Set(["weights", "threshold_percent", "use_empty_masters", "replace", "balance_by"])
+        .union(MoveSettings.fields)
 
     public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
         let threshold = try request.number("threshold_percent") ?? 2
@@ -27,7 +30,7 @@ public enum RebalanceJob: JobKind {
         return Params(weights: try weights(request.raw("weights")), thresholdPercent: threshold,
                       useEmptyMasters: try request.bool("use_empty_masters") ?? false,
                       replace: try request.bool("replace") ?? false, method: settings.method,
-                      maxKeysPerSecond: settings.maxKeysPerSecond)
+                      maxKeysPerSecond: settings.maxKeysPerSecond, balanceBy: try balanceBy(request))
     }
 
     static func weights(_ value: JSONValue?) throws(RequestFieldError) -> [String: Double] {
@@ -55,6 +58,14 @@ public enum RebalanceJob: JobKind {
         }
     }
 
+    static func balanceBy(_ request: RequestFields) throws(RequestFieldError) -> SlotStatistics.Measure? {
+        guard let text = try request.string("balance_by"), text != "slots" else { return nil }
+        guard let measure = SlotStatistics.Measure(rawValue: text) else {
+            throw RequestFieldError("field 'balance_by' must be \"slots\", \"keys\", \"cpu\" or \"memory\"")
+        }
+        return measure
+    }
+
     public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> SlotMovesPlan {
         let topology = cluster.topology
         var byId: [String: Double] = [:]
@@ -62,6 +73,9 @@ public enum RebalanceJob: JobKind {
             let node = try NodeReference.resolve(reference, in: topology)
             guard node.isMaster else { throw .impossible("weight given for \(reference), which is a replica") }
             byId[node.id] = weight
+        }
+        if let measure = params.balanceBy {
+            return try planByLoad(measure, params: params, weights: byId, on: cluster)
         }
         let masters = topology.masters.map { MasterSlots(id: $0.id, address: $0.address, slots: $0.slots) }
         let moves: [SlotMove]
@@ -77,6 +91,28 @@ public enum RebalanceJob: JobKind {
         return SlotMovesPlan(summary: moves.isEmpty ? "already balanced within \(params.thresholdPercent)%"
                                  : "move \(total) slots to balance \(masters.count) masters (\(choice.name))",
                              moves: planned, choice: choice)
+    }
+
+    /// Evens out `measure` (read from the masters now) within threshold_percent, by weight.
+    static func planByLoad(_ measure: SlotStatistics.Measure, params: Params, weights: [String: Double],
+                           on cluster: PlanningInput) throws(ClusterOpsError) -> SlotMovesPlan {
+        let topology = cluster.topology
+        guard let access = cluster.access else { throw .impossible("balance_by \(measure.rawValue) needs the cluster's nodes") }
+        let session = ClusterSession(access: access)
+        defer { session.close() }
+        let figures = try SlotStatistics.read(measure, masters: topology.masters, session: session)
+        let masters = topology.masters.map {
+            LoadBalancePlanner.Master(id: $0.id, address: $0.address, slots: $0.slots, load: figures[$0.id] ?? [:])
+        }
+        let receivers = Set(topology.masters.filter { (params.useEmptyMasters || !$0.slots.isEmpty) && weights[$0.id] != 0 }.map(\.id))
+        let (moves, balance) = LoadBalancePlanner.plan(masters: masters, weights: weights, thresholdPercent: params.thresholdPercent,
+                                                       receivers: receivers)
+        let planned = PlannedMove.list(moves, topology)
+        let total = planned.reduce(0) { $0 + $1.count }
+        let choice = try params.moveSettings.resolve(moves, in: topology)
+        return SlotMovesPlan(summary: moves.isEmpty ? "\(measure.rawValue) already balanced within \(params.thresholdPercent)% (or no slot fits)"
+                                 : "move \(total) slots to even out \(measure.rawValue) over \(masters.count) masters (\(choice.name))",
+                             moves: planned, choice: choice, balance: LoadBalance(measure: measure.rawValue, masters: balance))
     }
 
     public static func execute(_ plan: SlotMovesPlan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {

@@ -27,10 +27,13 @@ public struct SlotMovesPlan: JobPlanContent, SlotMovingPlan, Equatable {
     public var method: String?
     public var atomicProtocol: AtomicMigrationKind?
     public var methodReason: String?
+    /// Rebalance by load: the measure and each master's figure before and after (what the dry run shows).
+    public var balance: LoadBalance?
 
-    init(summary: String, moves: [PlannedMove], choice: MoveMethodChoice) {
+    init(summary: String, moves: [PlannedMove], choice: MoveMethodChoice, balance: LoadBalance? = nil) {
         self.summary = summary
         self.moves = moves
+        self.balance = balance
         slotsTotal = moves.reduce(0) { $0 + $1.count }
         method = choice.name
         atomicProtocol = choice.atomicProtocol
@@ -69,4 +72,10 @@ enum SlotMoving {
         try session.waitForConvergence(ignoring: leaving.map { [$0] } ?? [], timeout: 60)
         return .completed
     }
+}
+
+/// What a rebalance by load evened out: the measure and each master's figure before and after.
+public struct LoadBalance: Codable, Sendable, Equatable {
+    public var measure: String
+    public var masters: [LoadBalancePlanner.Figure]
 }
