@@ -12,10 +12,23 @@ extension ClusterSession {
     }
 
     /// CLUSTER ADDSLOTSRANGE: taken effect once `address` owns every slot of `slots`.
+    ///
+    /// A node that still names an owner for a slot nobody claims any more (it heard the old owner's claim again after
+    /// letting go of it) answers "already busy": it is then given the slot with SETSLOT NODE itself, which takes it
+    /// over in its own view.
     func addSlots(_ address: String, _ slots: SlotSet) throws(ClusterOpsError) {
         let ranges = slots.ranges.flatMap { ["\($0.lowerBound)", "\($0.upperBound)"] }
-        try change(address, ["CLUSTER", "ADDSLOTSRANGE"] + ranges) { () throws(ClusterOpsError) -> Bool in
-            try self.view(address).myself.slots.intersection(slots) == slots
+        let taken = { () throws(ClusterOpsError) -> Bool in try self.view(address).myself.slots.intersection(slots) == slots }
+        do {
+            try change(address, ["CLUSTER", "ADDSLOTSRANGE"] + ranges, verify: taken)
+        } catch .redis(_, .server(_, let message)) where message.contains("already busy") {
+            let view = try self.view(address)
+            let missing = slots.subtracting(view.myself.slots)
+            let commands = missing.slots.map { ["CLUSTER", "SETSLOT", "\($0)", "NODE", view.myself.id] }
+            for case .failure(let error) in try pipeline(address, commands, idempotent: true) {
+                throw .redis(endpoint: address, error)
+            }
+            guard try taken() else { throw .failed("\(address) did not take slots \(missing)") }
         }
     }
 

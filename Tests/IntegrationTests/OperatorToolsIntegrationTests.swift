@@ -194,4 +194,26 @@ struct OperatorToolsIntegrationTests {
         #expect((cpu.object["detail"] as? String ?? "").contains("CLUSTER SLOT-STATS"), "\(cpu.text)")
         #expect(try client.post("/clusters/b/rebalance", #"{"balance_by":"weight"}"#).status == 400)
     }
+
+    /// Valkey offers per-slot CPU (CLUSTER SLOT-STATS with cluster-slot-stats-enabled): a rebalance by cpu is planned
+    /// from it; per-slot memory it does not offer, and that is a 422 naming the node.
+    @Test func rebalanceByCpuReadsValkeysSlotStatistics() throws {
+        let cluster = try TestCluster(nodes: 3, server: .valkey)
+        defer { cluster.stop() }
+        try cluster.create(replicas: 0)
+        for node in cluster.nodes { _ = try node.cli(["CONFIG", "SET", "cluster-slot-stats-enabled", "yes"]) }
+        try ClusterKeys.write(count: 3_000, seed: cluster.nodes[0].address)
+        let service = try TestService()
+        defer { service.stop() }
+        let client = service.client
+        #expect(try client.post("/clusters", #"{"id":"v","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
+        let cpu = try client.post("/clusters/v/rebalance", #"{"balance_by":"cpu","dry_run":true}"#)
+        #expect(cpu.status == 200, "\(cpu.text)")
+        let balance = (cpu.object["plan"] as? [String: Any])?["balance"] as? [String: Any] ?? [:]
+        #expect(balance["measure"] as? String == "cpu")
+        #expect((balance["masters"] as? [Any])?.count == 3)
+        let memory = try client.post("/clusters/v/rebalance", #"{"balance_by":"memory","dry_run":true}"#)
+        #expect(memory.status == 422)
+        #expect((memory.object["detail"] as? String ?? "").contains("memory"), "\(memory.text)")
+    }
 }
