@@ -22,10 +22,21 @@ public protocol JobKind: Sendable {
     static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome
     /// How keys move for this job (only the slot-moving kinds take `replace`).
     static func migrationOptions(_ params: Params) -> MigrationOptions
+    /// The params as they are stored: every secret they carry sealed with `seal` and its plain text dropped.
+    static func sealingSecrets(_ params: Params, with seal: (String) throws -> String) throws -> Params
+    /// The stored params with their secrets opened again, for planning and running.
+    static func openingSecrets(_ params: Params, with open: (String) throws -> String) throws -> Params
 }
 
 extension JobKind {
     public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions() }
+    public static func sealingSecrets(_ params: Params, with seal: (String) throws -> String) throws -> Params { params }
+    public static func openingSecrets(_ params: Params, with open: (String) throws -> String) throws -> Params { params }
+}
+
+/// What sealed job secrets are bound to: a sealed secret copied onto another cluster's job does not open.
+public enum JobSecrets {
+    public static func context(clusterId: String) -> String { "job-params:\(clusterId)" }
 }
 
 /// What every stored plan says for people and for progress.
@@ -40,10 +51,13 @@ public protocol JobPlanContent: Codable, Sendable {
 public struct PlanningInput: Sendable {
     public var topology: ClusterTopology
     public var seeds: [String]
+    /// How the service connects, for kinds that look at nodes outside the cluster (an import's source).
+    public var connections: ConnectionSettings
 
-    public init(topology: ClusterTopology, seeds: [String]) {
+    public init(topology: ClusterTopology, seeds: [String], connections: ConnectionSettings = ConnectionSettings()) {
         self.topology = topology
         self.seeds = seeds
+        self.connections = connections
     }
 }
 
@@ -52,4 +66,14 @@ public struct JobContext {
     public let session: ClusterSession
     public let observer: any OperationObserver
     public let options: MigrationOptions
+    /// Where the job got to, for kinds that resume from a checkpoint rather than from the cluster's state alone.
+    public let checkpoint: any JobCheckpointing
+}
+
+/// A running job's checkpoint: opaque JSON of its kind, saved with the keys moved so far and read back on resume.
+public protocol JobCheckpointing: AnyObject {
+    /// The checkpoint stored when the job (re)started; nil on its first run.
+    var storedCheckpoint: String? { get }
+    /// Records `keys` more keys moved and the checkpoint reached, in one write.
+    func saveCheckpoint(_ checkpoint: String, keys: Int)
 }

@@ -9,6 +9,7 @@ public enum JobKinds {
         FixJob.self,
         FailoverJob.self,
         SetTimeoutJob.self,
+        ImportJob.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }
