@@ -189,7 +189,7 @@ public final class KeyImporter {
             case .success(let reply):
                 if reply.string != "NOKEY" { moved += batch.keys.count }
             case .failure(let error) where error.isBusyKey:
-                moved += try migrateOneByOne(batch.keys, to: batch.target)
+                moved += try migrateBusy(batch.keys, to: batch.target)
             case .failure(let error):
                 throw .redis(endpoint: sourceAddress, error)
             }
@@ -206,44 +206,42 @@ public final class KeyImporter {
         return command
     }
 
-    /// A batch hit BUSYKEY: keys go one by one, overwriting only those whose values are equal on both sides (or
-    /// all, with `replace`); the rest fail the import with `busy_keys`.
-    private func migrateOneByOne(_ keys: [[UInt8]], to target: String) throws(ClusterOpsError) -> Int {
+    /// A batch hit BUSYKEY: the values of its keys are compared (DUMP, one round trip on each side); keys equal on
+    /// both sides (or all, with `replace`) are sent again with REPLACE, keys the target lacks without, and keys
+    /// with different values fail the import with `busy_keys`, naming them, before any of them is sent.
+    private func migrateBusy(_ keys: [[UInt8]], to target: String) throws(ClusterOpsError) -> Int {
+        let dump = keys.map { [Array("DUMP".utf8), $0] }
+        let here = try source.pipeline(sourceAddress, bytes: dump, idempotent: true)
+        let there = try cluster.pipeline(target, bytes: dump, idempotent: true)
+        var fresh: [[UInt8]] = []
+        var equal: [[UInt8]] = []
         var conflicts: [[UInt8]] = []
-        var moved = 0
-        for key in keys {
-            switch try send(key, to: target, replace: options.replace) {
-            case .success(let reply):
-                if reply.string != "NOKEY" { moved += 1 }
-            case .failure(let error) where error.isBusyKey:
-                guard try sameValue(key, target: target) else {
-                    conflicts.append(key)
-                    continue
-                }
-                if case .failure(let error) = try send(key, to: target, replace: true) {
-                    throw .redis(endpoint: sourceAddress, error)
-                }
-                moved += 1
-            case .failure(let error):
-                throw .redis(endpoint: sourceAddress, error)
+        for (key, (mine, theirs)) in zip(keys, zip(here, there)) {
+            guard case .success(let value) = mine, value != .null else { continue }
+            switch theirs {
+            case .success(.null): fresh.append(key)
+            case .success(let other) where other == value || options.replace: equal.append(key)
+            default: conflicts.append(key)
             }
         }
         if let first = conflicts.first {
             throw .busyKeys(slot: HashSlot.slot(for: first), keys: conflicts.map { String(decoding: $0, as: UTF8.self) })
         }
+        var moved = 0
+        for (batch, replace) in [(fresh, false), (equal, true)] where !batch.isEmpty {
+            switch try send(batch, to: target, replace: replace) {
+            case .success(let reply):
+                if reply.string != "NOKEY" { moved += batch.count }
+            case .failure(let error):
+                throw .redis(endpoint: sourceAddress, error)
+            }
+        }
         return moved
     }
 
-    private func send(_ key: [UInt8], to target: String, replace: Bool) throws(ClusterOpsError) -> Result<RESPValue, RedisError> {
-        let command = try command([key], to: target, replace: replace)
+    private func send(_ keys: [[UInt8]], to target: String, replace: Bool) throws(ClusterOpsError) -> Result<RESPValue, RedisError> {
+        let command = try command(keys, to: target, replace: replace)
         return try source.pipeline(sourceAddress, bytes: [command], idempotent: true,
                                    readTimeout: Double(options.migrateTimeoutMilliseconds) / 1000 + source.access.readTimeout)[0]
-    }
-
-    /// Equal serialized values (DUMP) on the source and on the owning master.
-    private func sameValue(_ key: [UInt8], target: String) throws(ClusterOpsError) -> Bool {
-        let here = try source.call(sourceAddress, bytes: [Array("DUMP".utf8), key], idempotent: true)
-        let there = try cluster.call(target, bytes: [Array("DUMP".utf8), key], idempotent: true)
-        return here == there && here != .null
     }
 }
