@@ -200,8 +200,8 @@ public final class KeyImporter {
     /// `MIGRATE host port "" 0 timeout [COPY] [REPLACE] [AUTH…] KEYS k…`, with the cluster's credentials.
     private func command(_ keys: [[UInt8]], to target: String, replace: Bool) throws(ClusterOpsError) -> [[UInt8]] {
         guard let endpoint = RedisEndpoint(target) else { throw .impossible("bad target address \(target)") }
-        var command = cluster.migrateCommand(keys, to: endpoint, options: MigrationOptions(migrateTimeoutMilliseconds: options.migrateTimeoutMilliseconds),
-                                             replace: replace)
+        let timeouts = MigrationOptions(migrateTimeoutMilliseconds: options.migrateTimeoutMilliseconds)
+        var command = cluster.migrateCommand(keys, to: endpoint, options: timeouts, replace: replace)
         if options.copy { command.insert(Array("COPY".utf8), at: 6) }
         return command
     }

@@ -167,6 +167,7 @@ struct ImportIntegrationTests {
         // Progress carried on from the checkpoint: the keys counted before the kill were not counted again.
         let total = (finished["progress"] as? [String: Any])?["keys_moved"] as? Int ?? 0
         #expect(total >= movedAtKill && total <= count, "keys_moved \(total), at the kill \(movedAtKill)")
+        print("import killed at \(movedAtKill) keys moved (\(leftAtKill) left on the source); \(resumed); finished with \(total)")
         #expect(try ImportData.dbsize(source) == 0)
         #expect(try ImportData.mismatches(count: count, seed: cluster.nodes[0].address).isEmpty)
         #expect(!firstLog.contains(password) && !restarted.log.contains(password))
