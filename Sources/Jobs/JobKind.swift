@@ -26,12 +26,23 @@ public protocol JobKind: Sendable {
     static func migrationOptions(_ params: Params) -> MigrationOptions
     /// True for kinds only an admin may submit (they can do anything to a node, as `call` can).
     static var needsAdmin: Bool { get }
+    /// The params as they are stored: every secret they carry sealed with `seal` and its plain text dropped.
+    static func sealingSecrets(_ params: Params, with seal: (String) throws -> String) throws -> Params
+    /// The stored params with their secrets opened again, for planning and running.
+    static func openingSecrets(_ params: Params, with open: (String) throws -> String) throws -> Params
 }
 
 extension JobKind {
     public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions() }
     public static var needsAdmin: Bool { false }
     public static func validate(_ params: Params) throws(ClusterOpsError) {}
+    public static func sealingSecrets(_ params: Params, with seal: (String) throws -> String) throws -> Params { params }
+    public static func openingSecrets(_ params: Params, with open: (String) throws -> String) throws -> Params { params }
+}
+
+/// What sealed job secrets are bound to: a sealed secret copied onto another cluster's job does not open.
+public enum JobSecrets {
+    public static func context(clusterId: String) -> String { "job-params:\(clusterId)" }
 }
 
 /// What every stored plan says for people and for progress.
@@ -50,13 +61,17 @@ public struct PlanningInput: Sendable {
     public var snapshot: @Sendable (Int64) throws -> TopologyDocument?
     /// How to reach the cluster, for plans that read more than the topology (per-slot figures for rebalance by load).
     public var access: ClusterAccess?
+    /// How the service connects, for kinds that look at nodes outside the cluster (an import's source).
+    public var connections: ConnectionSettings
 
     public init(topology: ClusterTopology, seeds: [String],
-                snapshot: @escaping @Sendable (Int64) throws -> TopologyDocument? = { _ in nil }, access: ClusterAccess? = nil) {
+                snapshot: @escaping @Sendable (Int64) throws -> TopologyDocument? = { _ in nil }, access: ClusterAccess? = nil,
+                connections: ConnectionSettings = ConnectionSettings()) {
         self.topology = topology
         self.seeds = seeds
         self.snapshot = snapshot
         self.access = access
+        self.connections = connections
     }
 }
 
@@ -67,4 +82,14 @@ public struct JobContext {
     public let options: MigrationOptions
     /// Records what the job answers besides its effect (the job's `result`).
     public let report: (JSONValue) -> Void
+    /// Where the job got to, for kinds that resume from a checkpoint rather than from the cluster's state alone.
+    public let checkpoint: any JobCheckpointing
+}
+
+/// A running job's checkpoint: opaque JSON of its kind, saved with the keys moved so far and read back on resume.
+public protocol JobCheckpointing: AnyObject {
+    /// The checkpoint stored when the job (re)started; nil on its first run.
+    var storedCheckpoint: String? { get }
+    /// Records `keys` more keys moved and the checkpoint reached, in one write.
+    func saveCheckpoint(_ checkpoint: String, keys: Int)
 }

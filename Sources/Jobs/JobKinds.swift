@@ -11,6 +11,7 @@ public enum JobKinds {
         SetTimeoutJob.self,
         CallJob.self,
         RestoreJob.self,
+        ImportJob.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

@@ -6,7 +6,7 @@ import Store
 /// by a cancel request (seen through the store's change feed, not by polling), by shutdown, and by the store
 /// itself: when a write fails the job pauses at the next safe point, stays `running`, and resumes once the store
 /// can be written again, so no progress is recorded out of order and none is silently dropped.
-final class JobReporter: OperationObserver {
+final class JobReporter: OperationObserver, JobCheckpointing {
     enum StopReason: Equatable {
         case cancelled
         case shutdown
@@ -23,11 +23,14 @@ final class JobReporter: OperationObserver {
     private(set) var keysMoved: Int
     private(set) var currentStep: String?
     private(set) var stopReason: StopReason?
+    /// The job's checkpoint: the stored one when it started, then the last saved.
+    private(set) var storedCheckpoint: String?
     /// The first store write that failed; every later write is skipped until the job is resumed.
     private(set) var storeFailure: String?
 
-    init(store: Store, job: JobRecord, slotsTotal: Int, isShuttingDown: @escaping () -> Bool) {
+    init(store: Store, job: JobRecord, slotsTotal: Int, checkpoint: String? = nil, isShuttingDown: @escaping () -> Bool) {
         self.store = store
+        self.storedCheckpoint = checkpoint
         self.jobId = job.id
         self.slotsTotal = slotsTotal
         self.slotsDone = job.slotsDone
@@ -78,6 +81,12 @@ final class JobReporter: OperationObserver {
     /// What the job answers besides its effect, as JSON text.
     func result(_ text: String) {
         record { try store.setResult(jobId: jobId, result: text) }
+    }
+
+    func saveCheckpoint(_ checkpoint: String, keys: Int) {
+        keysMoved += keys
+        storedCheckpoint = checkpoint
+        record { try store.saveCheckpoint(jobId: jobId, checkpoint: checkpoint, keysMoved: keysMoved) }
     }
 
     func save() {

@@ -178,7 +178,9 @@ public final class JobWorker: @unchecked Sendable {
     private func run<K: JobKind>(_ kind: K.Type, _ job: JobRecord, _ cluster: ClusterRecord) throws -> Bool {
         let params: K.Params
         do {
-            params = try JSONText.decode(K.Params.self, from: job.params)
+            params = try K.openingSecrets(try JSONText.decode(K.Params.self, from: job.params)) { sealed in
+                try store.openSecret(sealed, context: JobSecrets.context(clusterId: job.clusterId))
+            }
         } catch {
             try fail(job.id, from: job.status, code: "bad_params", message: "the stored params cannot be read: \(error)")
             return true
@@ -194,7 +196,7 @@ public final class JobWorker: @unchecked Sendable {
             do {
                 plan = try K.plan(params, on: PlanningInput(topology: topology, seeds: cluster.seeds,
                                                             snapshot: store.snapshotTopology(clusterId: cluster.id),
-                                                            access: settings.access(for: cluster)))
+                                                            access: settings.access(for: cluster), connections: settings))
             } catch {
                 try store.appendEvent(jobId: job.id, level: "error", message: "planning failed: \(error)")
                 try fail(job.id, from: .queued, code: error.code, message: error.description, snapshotAfter: before)
@@ -229,9 +231,11 @@ public final class JobWorker: @unchecked Sendable {
             log("job \(job.id) (\(job.type) on \(job.clusterId)) resuming")
         }
 
-        let reporter = JobReporter(store: store, job: job, slotsTotal: plan.slotsTotal, isShuttingDown: { [self] in isStopping })
+        let reporter = JobReporter(store: store, job: job, slotsTotal: plan.slotsTotal, checkpoint: try store.checkpoint(jobId: job.id),
+                                   isShuttingDown: { [self] in isStopping })
         let context = JobContext(session: session, observer: reporter, options: K.migrationOptions(params),
-                                 report: { [reporter] value in reporter.result((try? JSONText.string(value)) ?? "null") })
+                                 report: { [reporter] value in reporter.result((try? JSONText.string(value)) ?? "null") },
+                                 checkpoint: reporter)
         do {
             let outcome = try K.execute(plan, params: params, in: context)
             if let failure = reporter.storeFailure {

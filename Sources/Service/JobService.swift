@@ -42,14 +42,21 @@ public final class JobService: Sendable {
             let topology = TopologyReader(access: settings.access(for: cluster)).read()
             let plan = try K.plan(params, on: PlanningInput(topology: topology, seeds: cluster.seeds,
                                                             snapshot: store.snapshotTopology(clusterId: cluster.id),
-                                                            access: settings.access(for: cluster)))
+                                                            access: settings.access(for: cluster), connections: settings))
             if dryRun {
-                return .dryRun(DryRun(type: K.name, params: try JSONText.string(params), plan: try JSONText.string(plan)))
+                return .dryRun(DryRun(type: K.name, params: try JSONText.string(try sealed(params, of: K.self, clusterId: cluster.id)),
+                                      plan: try JSONText.string(plan)))
             }
         }
-        let (job, created) = try store.insertJob(clusterId: cluster.id, type: K.name, params: try JSONText.string(params),
+        let stored = try JSONText.string(try sealed(params, of: K.self, clusterId: cluster.id))
+        let (job, created) = try store.insertJob(clusterId: cluster.id, type: K.name, params: stored,
                                                  actor: actor, idempotency: dryRun ? nil : idempotency)
         return created ? .queued(job) : .existing(job)
+    }
+
+    /// Params as stored and shown: secrets sealed under the store's key, never in plain text.
+    func sealed<K: JobKind>(_ params: K.Params, of kind: K.Type, clusterId: String) throws -> K.Params {
+        try K.sealingSecrets(params) { try store.sealSecret($0, context: JobSecrets.context(clusterId: clusterId)) }
     }
 
     public func job(_ id: Int64) throws -> JobRecord {

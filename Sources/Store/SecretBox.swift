@@ -101,6 +101,18 @@ public struct SecretBox: Sendable {
         return Array(out[..<total])
     }
 
+    /// HMAC-SHA256 of `text` under the key, hex: a digest that cannot be checked against guesses without the key
+    /// (what is stored of an Idempotency-Key's request, whose body may carry a password).
+    public func mac(_ text: String) -> String {
+        var out = [UInt8](repeating: 0, count: Int(EVP_MAX_MD_SIZE))
+        var length: UInt32 = 0
+        let bytes = Array(text.utf8)
+        _ = key.withUnsafeBufferPointer { key in
+            HMAC(EVP_sha256(), key.baseAddress, Int32(key.count), bytes, bytes.count, &out, &length)
+        }
+        return out.prefix(Int(length)).map { String(format: "%02x", $0) }.joined()
+    }
+
     static func randomBytes(_ count: Int) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: count)
         precondition(RAND_bytes(&bytes, Int32(count)) == 1, "the system's random source failed")

@@ -21,7 +21,15 @@ extension Store {
     /// The job an earlier request with this key made within the key's lifetime, or nil. The same key with another
     /// request is refused.
     public func job(for idempotency: IdempotencyKey) throws -> JobRecord? {
-        try read { db in try Store.job(for: idempotency, db) }
+        try read { db in try Store.job(for: keyed(idempotency), db) }
+    }
+
+    /// The request digest as stored: keyed with the secret key, so a stored digest of a body that carries a password
+    /// cannot be checked against guessed passwords.
+    func keyed(_ idempotency: IdempotencyKey) -> IdempotencyKey {
+        var keyed = idempotency
+        keyed.request = secrets.mac(idempotency.request)
+        return keyed
     }
 
     static func job(for idempotency: IdempotencyKey, _ db: Connection) throws -> JobRecord? {
@@ -39,7 +47,7 @@ extension Store {
     /// the insert are one transaction, so two racing requests with one key make one job.
     public func insertJob(clusterId: String, type: String, params: String, actor: String,
                           idempotency: IdempotencyKey?) throws -> (job: JobRecord, created: Bool) {
-        guard let idempotency else {
+        guard let idempotency = idempotency.map(keyed) else {
             return (try insertJob(clusterId: clusterId, type: type, params: params, actor: actor), true)
         }
         let createdAt = Timestamp.now()

@@ -157,7 +157,7 @@ extension Store {
         }
     }
 
-    private static func currentJob(_ db: Connection, _ id: Int64) throws -> JobRecord {
+    static func currentJob(_ db: Connection, _ id: Int64) throws -> JobRecord {
         guard let job = try db.query("SELECT * FROM jobs WHERE id = ?", id).first.map(Store.job) else {
             throw StoreError.corruptRecord("job \(id) vanished")
         }

@@ -1,6 +1,6 @@
 import Foundation
 
-/// One real `redis-server` (or `valkey-server`) in cluster mode on a loopback port, in its own temp directory.
+/// One real `redis-server` (or `valkey-server`) in cluster mode (or standalone) on a loopback port, in its own temp directory.
 final class RedisNodeProcess: @unchecked Sendable {
     let port: Int
     let directory: URL
@@ -12,14 +12,17 @@ final class RedisNodeProcess: @unchecked Sendable {
     /// Appends every write to an AOF, fsynced before the reply: a node killed with SIGKILL and started again
     /// comes back with every write it acknowledged.
     let persistent: Bool
+    /// False: a standalone server (no --cluster-enabled), as an import's source.
+    let clusterEnabled: Bool
     private var process: Process?
 
     var address: String { "127.0.0.1:\(port)" }
     var logPath: String { directory.appendingPathComponent(server == .redis ? "redis.log" : "valkey.log").path }
 
     init(port: Int, directory: URL, password: String?, server: ServerKind = .redis, tls: TestCertificates? = nil,
-         authClients: String = "no", persistent: Bool = false) {
+         authClients: String = "no", persistent: Bool = false, clusterEnabled: Bool = true) {
         self.persistent = persistent
+        self.clusterEnabled = clusterEnabled
         self.port = port
         self.directory = directory
         self.password = password
@@ -41,9 +44,11 @@ final class RedisNodeProcess: @unchecked Sendable {
         let process = Process()
         process.executableURL = try server.executable()
         let listen = tls?.serverArguments(port: port, authClients: authClients) ?? ["--port", "\(port)"]
-        var arguments = listen + ["--bind", "127.0.0.1", "--cluster-enabled", "yes",
-                         "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000",
-                         "--dir", directory.path, "--save", "", "--daemonize", "no", "--logfile", logPath]
+        var arguments = listen + ["--bind", "127.0.0.1"]
+        if clusterEnabled {
+            arguments += ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000"]
+        }
+        arguments += ["--dir", directory.path, "--save", "", "--daemonize", "no", "--logfile", logPath]
         arguments += persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
         if let password { arguments += ["--requirepass", password, "--masterauth", password] }
         process.arguments = arguments
