@@ -42,6 +42,11 @@ final class NetworkNamespace: @unchecked Sendable {
             try Self.must(["netns", "exec", name, Self.ip, "addr", "add", "\(address)/30", "dev", nsInterface])
             try Self.must(["netns", "exec", name, Self.ip, "link", "set", nsInterface, "up"])
             try Self.must(["netns", "exec", name, Self.ip, "link", "set", "lo", "up"])
+            // Inside, the nodes must not reach each other at the address the service dials: a MIGRATE or MEET naming
+            // it fails, as it would behind real NAT. Locally sent packets to it are refused ahead of the local table.
+            try Self.must(["netns", "exec", name, Self.ip, "rule", "add", "pref", "100", "lookup", "local"])
+            try Self.must(["netns", "exec", name, Self.ip, "rule", "del", "pref", "0"])
+            try Self.must(["netns", "exec", name, Self.ip, "rule", "add", "pref", "10", "to", address, "iif", "lo", "prohibit"])
         } catch {
             remove()
             throw error
@@ -149,6 +154,9 @@ struct AddressMapIntegrationTests {
         let client = service.client
 
         // Without the map, the announced address leads nowhere from here.
+        let inside = try NetworkNamespace.run(NetworkNamespace.ip, ["netns", "exec", namespace.name, "/usr/bin/redis-cli", "-h", namespace.address,
+                                                                    "-p", "\(ports[0])", "PING"])
+        #expect(!(inside.output + inside.error).contains("PONG"), "the nodes reach \(namespace.address) from inside")
         let unmapped = try client.post("/clusters", #"{"id":"nat","seeds":["\#(announced[0])"]}"#)
         #expect(unmapped.status == 422, "\(unmapped.text)")
 
