@@ -120,10 +120,10 @@ final class NetworkNamespace: @unchecked Sendable {
 @Suite(.serialized, .enabled(if: NetworkNamespace.permitted, "needs permission to create network namespaces (ip netns)"))
 struct AddressMapIntegrationTests {
     @Test func jobsReachNodesBehindAnAddressMap() throws {
-        let namespace = try NetworkNamespace()
-        defer { namespace.remove() }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-nat-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
+        let namespace = try NetworkNamespace()
+        defer { namespace.remove() }
         // Ports free on this host's loopback: a map that was not applied would find nothing there, not someone else's node.
         let ports = (0..<4).map { _ in PortAllocator.redisPort() }
         for port in ports { try namespace.startNode(port: port, directory: directory.appendingPathComponent("\(port)")) }
@@ -224,5 +224,38 @@ struct AddressMapIntegrationTests {
             #expect(exactNodes.contains { $0["address"] as? String == announced[index] && $0["reachable_address"] as? String == reachable[index] },
                     "\(exactNodes)")
         }
+    }
+
+    /// create from lone nodes registered by the addresses the service reaches them at (exact entries): CLUSTER MEET
+    /// must name the address each node announces, since the nodes cannot reach the mapped ones.
+    @Test func createBehindAnAddressMap() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-nat-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let namespace = try NetworkNamespace()
+        defer { namespace.remove() }
+        let ports = (0..<3).map { _ in PortAllocator.redisPort() }
+        for port in ports { try namespace.startNode(port: port, directory: directory.appendingPathComponent("\(port)")) }
+        let announced = ports.map { "127.0.0.1:\($0)" }
+        let reachable = ports.map { "\(namespace.address):\($0)" }
+
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let service = try ServiceProcess(databasePath: directory.appendingPathComponent("service.sqlite").path,
+                                         arguments: ["--allow-remote-nodes"])
+        defer { _ = service.terminate() }
+        let client = service.client
+        let seeds = reachable.map { #""\#($0)""# }.joined(separator: ",")
+        let exact = (0..<3).map { #""\#(announced[$0])":"\#(reachable[$0])""# }.joined(separator: ",")
+        let registered = try client.post("/clusters", #"{"id":"nat-new","seeds":[\#(seeds)],"address_map":{"nodes":{\#(exact)}}}"#)
+        #expect(registered.status == 201, "\(registered.text)")
+
+        try client.runJob("nat-new", "create", #"{"replicas":0}"#)
+        let topology = try client.topology("nat-new")
+        let nodes = topology["nodes"] as? [[String: Any]] ?? []
+        #expect(Set(nodes.compactMap { $0["address"] as? String }) == Set(announced), "\(nodes)")
+        #expect(Set(nodes.compactMap { $0["reachable_address"] as? String }) == Set(reachable), "\(nodes)")
+        #expect((topology["checks"] as? [String: Any])?["ok"] as? Bool == true, "\(topology)")
+        let check = try namespace.cli(["--cluster", "check", announced[0]])
+        #expect(check.contains("[OK] All nodes agree about slots configuration.") && check.contains("[OK] All 16384 slots covered.")
+                && !check.contains("[ERR]") && !check.contains("[WARNING]"), "\(check)")
     }
 }
