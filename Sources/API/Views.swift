@@ -10,6 +10,8 @@ struct ClusterView: Encodable {
     var username: String?
     var hasPassword: Bool
     var tls: ClusterTLS?
+    /// `{"nodes","rules"}` when some nodes are dialled elsewhere than they announce.
+    var addressMap: AddressMap?
     var createdBy: String
     var createdAt: String
     var updatedAt: String
@@ -20,6 +22,7 @@ struct ClusterView: Encodable {
         username = record.username
         hasPassword = record.password != nil
         tls = record.tls
+        addressMap = record.addressMap
         createdBy = record.createdBy
         createdAt = record.createdAt
         updatedAt = record.updatedAt

@@ -1,7 +1,7 @@
 /// Importing/migrating maps are encoded as `[{slot, node}]` arrays because JSON keys must be strings.
 extension TopologyNode: Codable {
     private enum CodingKeys: String, CodingKey {
-        case id, address, role, masterId, slots, slotCount, keys, flags, linkState, configEpoch, reachable
+        case id, address, reachableAddress, role, masterId, slots, slotCount, keys, flags, linkState, configEpoch, reachable
         case clusterState, replicas, importing, migrating, error, server
     }
 
@@ -24,12 +24,14 @@ extension TopologyNode: Codable {
             migrating: try c.decodeIfPresent([SlotPeer].self, forKey: .migrating).map(SlotPeer.map),
             error: try c.decodeIfPresent(String.self, forKey: .error),
             server: try c.decodeIfPresent(ServerVersion.self, forKey: .server))
+        reachableAddress = try c.decodeIfPresent(String.self, forKey: .reachableAddress)
     }
 
     public func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(id, forKey: .id)
         try c.encode(address, forKey: .address)
+        try c.encodeIfPresent(reachableAddress, forKey: .reachableAddress)
         try c.encode(role, forKey: .role)
         try c.encodeIfPresent(masterId, forKey: .masterId)
         try c.encode(slots, forKey: .slots)

@@ -2,6 +2,8 @@
 public struct TopologyNode: Sendable, Equatable {
     public var id: String
     public var address: String
+    /// Where the service dials it, when the cluster's address map maps `address` (the announced one) elsewhere.
+    public var reachableAddress: String?
     /// "master" or "replica".
     public var role: String
     public var masterId: String?
@@ -53,4 +55,9 @@ public struct TopologyNode: Sendable, Equatable {
     }
 
     public var isMaster: Bool { role == "master" }
+
+    /// True when `address` is this node's announced address or the one the service dials it at.
+    public func isNamed(_ address: String) -> Bool {
+        self.address == address || reachableAddress == address
+    }
 }

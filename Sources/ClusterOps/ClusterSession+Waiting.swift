@@ -76,11 +76,24 @@ extension ClusterSession {
         return (me, nodes)
     }
 
-    /// The IP literal and port CLUSTER MEET needs (it takes no hostnames).
+    /// The IP literal and port CLUSTER MEET needs (it takes no hostnames): the node's announced address, the one the
+    /// other nodes reach it at, even when the request named the address the service dials it at.
     public func meetAddress(_ address: String) throws(ClusterOpsError) -> (ip: String, port: String) {
+        let address = try announcedAddress(address)
         guard let endpoint = RedisEndpointResolver.resolve(address) else {
             throw .impossible("cannot resolve \(address) to an IP address")
         }
         return endpoint
+    }
+
+    /// The address the nodes know the node at `address` by. Without an address map, or for an address the map
+    /// dials elsewhere (an announced one), that is `address`; for a reachable address, the one exact entry mapped
+    /// to it, else what the node announces itself (its own CLUSTER NODES line, when it knows its address).
+    public func announcedAddress(_ address: String) throws(ClusterOpsError) -> String {
+        let map = access.addressMap
+        guard !map.isEmpty, map.reachable(address) == nil else { return address }
+        if let announced = map.announced(address) { return announced }
+        let me = try view(address).myself
+        return me.host.isEmpty ? address : me.address
     }
 }

@@ -112,7 +112,7 @@ public final class ClusterSession {
         var access = self.access
         if let seeds { access.seeds = seeds.compactMap(RedisEndpoint.init) }
         let observations = TopologyReader(access: access).observe(using: lease)
-        return (TopologyBuilder.build(observations), observations)
+        return (access.withReachableAddresses(TopologyBuilder.build(observations)), observations)
     }
 }
 

@@ -1,3 +1,4 @@
+import ClusterModel
 import RESP
 
 /// How the service connects to any cluster: the same for topology reads and for jobs.
@@ -16,8 +17,9 @@ public struct ConnectionSettings: Sendable {
         self.pool = ConnectionPool()
     }
 
-    public func access(seeds: [RedisEndpoint], credentials: RedisCredentials?, tls: TLSConfiguration? = nil) -> ClusterAccess {
+    public func access(seeds: [RedisEndpoint], credentials: RedisCredentials?, tls: TLSConfiguration? = nil,
+                       addressMap: AddressMap = AddressMap()) -> ClusterAccess {
         ClusterAccess(seeds: seeds, credentials: credentials, tls: tls, connectTimeout: connectTimeout, readTimeout: readTimeout,
-                      allowRemoteNodes: allowRemoteNodes, pool: pool)
+                      allowRemoteNodes: allowRemoteNodes, addressMap: addressMap, pool: pool)
     }
 }

@@ -26,6 +26,13 @@ public struct NodeJoiner {
             if keys > 0 {
                 throw .impossible("\(address) holds \(keys) keys; only an empty node can be added")
             }
+            if !session.access.addressMap.isEmpty {
+                // The members will name it by what it announces: the service must be able to dial that too.
+                let announced = try session.announcedAddress(address)
+                if announced != address && session.access.reachableAddress(announced) != address {
+                    throw .impossible("\(address) announces itself as \(announced), which the cluster's address_map does not map to \(address)")
+                }
+            }
             observer.step("joining the cluster")
             let meet = try session.meetAddress(existing)
             try session.meet(address, meet)

@@ -15,7 +15,7 @@ public struct TopologyReader: Sendable {
     }
 
     public func read() -> ClusterTopology {
-        TopologyBuilder.build(observe())
+        access.withReachableAddresses(TopologyBuilder.build(observe()))
     }
 
     /// One observation per distinct node tried. Nodes are visited in waves, each wave read at once.

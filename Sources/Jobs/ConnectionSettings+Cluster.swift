@@ -1,13 +1,14 @@
+import ClusterModel
 import ClusterOps
 import RESP
 import Store
 
 extension ConnectionSettings {
-    /// The access to a registered cluster: its seeds, its credentials and its TLS.
+    /// The access to a registered cluster: its seeds, its credentials, its TLS and its address map.
     public func access(for cluster: ClusterRecord) -> ClusterAccess {
         access(seeds: cluster.seeds.compactMap(RedisEndpoint.init),
                credentials: cluster.password.map { RedisCredentials(username: cluster.username, password: $0) },
-               tls: cluster.tls.map(TLSConfiguration.init))
+               tls: cluster.tls.map(TLSConfiguration.init), addressMap: cluster.addressMap ?? AddressMap())
     }
 }
 

@@ -16,11 +16,11 @@ public final class ClusterService: Sendable {
         self.settings = settings
     }
 
-    /// `{"id","seeds":[...],"username"?,"password"?,"tls"?}`; the seed is contacted before anything is stored.
+    /// `{"id","seeds":[...],"username"?,"password"?,"tls"?,"address_map"?}`; the seed is contacted before anything is stored.
     /// `actor` is who registers it: kept on the record and in the audit log.
     public func register(_ body: [String: JSONValue], actor: String = "anonymous") throws -> ClusterRecord {
         try ServiceError.wrap {
-            let fields = try RequestFields(body, allowed: ["id", "seeds", "username", "password", "tls"])
+            let fields = try RequestFields(body, allowed: ["id", "seeds", "username", "password", "tls", "address_map"])
             let id = try fields.requiredString("id")
             guard ClusterService.isValidId(id) else {
                 throw ServiceError.invalid("field 'id' must match ^[a-z0-9][a-z0-9-]{0,62}$")
@@ -50,18 +50,23 @@ public final class ClusterService: Sendable {
                 throw ServiceError.invalid("field 'password' must be 1 to 4096 characters")
             }
             let tls = try TLSFields.parse(fields)
-            if !settings.allowRemoteNodes, let remote = seeds.first(where: { !$0.isLoopback }) {
+            let addressMap = try AddressMapFields.parse(fields)
+            let access = settings.access(seeds: seeds, credentials: password.map { RedisCredentials(username: username, password: $0) },
+                                         tls: tls.map(TLSConfiguration.init), addressMap: addressMap ?? AddressMap())
+            if !settings.allowRemoteNodes, let remote = AddressMapFields.remoteTarget(addressMap) {
+                throw ServiceError.impossible(code: "remote_node", "address_map dials \(remote), not a loopback address; start the service with --allow-remote-nodes to manage remote nodes")
+            }
+            if !settings.allowRemoteNodes, let remote = seeds.map(access.dialled).first(where: { !$0.isLoopback }) {
                 throw ServiceError.impossible(code: "remote_node", "seed \(remote) is not a loopback address; start the service with --allow-remote-nodes to manage remote nodes")
             }
             if try store.cluster(id) != nil {
                 throw StoreError.clusterExists(id)
             }
-            let credentials = password.map { RedisCredentials(username: username, password: $0) }
             try TLSFields.checkFiles(tls)
-            try SeedValidator.validate(settings.access(seeds: seeds, credentials: credentials, tls: tls.map(TLSConfiguration.init)))
+            try SeedValidator.validate(access)
             let now = Timestamp.now()
             let record = ClusterRecord(id: id, seeds: seeds.map(\.description), username: username, password: password,
-                                       tls: tls, createdBy: actor, createdAt: now, updatedAt: now)
+                                       tls: tls, addressMap: addressMap, createdBy: actor, createdAt: now, updatedAt: now)
             try store.insertCluster(record)
             return record
         }

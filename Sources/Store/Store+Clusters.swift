@@ -1,3 +1,4 @@
+import ClusterModel
 import Foundation
 import SQLite
 
@@ -9,10 +10,10 @@ extension Store {
                 throw StoreError.clusterExists(cluster.id)
             }
             try db.execute("""
-                INSERT INTO clusters (id, seeds, username, password_sealed, tls, created_by, created_at, updated_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO clusters (id, seeds, username, password_sealed, tls, address_map, created_by, created_at, updated_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, cluster.id, seeds, cluster.username, try cluster.password.map { try secrets.seal($0, context: cluster.id) },
-                try cluster.tls.map(Store.tlsText), cluster.createdBy, cluster.createdAt, cluster.updatedAt)
+                try cluster.tls.map(Store.tlsText), try cluster.addressMap.map(Store.addressMapText), cluster.createdBy, cluster.createdAt, cluster.updatedAt)
             try Store.audit(db, actor: cluster.createdBy, action: "cluster.register", clusterId: cluster.id, at: cluster.createdAt)
         }
     }
@@ -50,7 +51,7 @@ extension Store {
         }
         return ClusterRecord(id: id, seeds: seeds, username: row.string("username"),
                              password: try row.string("password_sealed").map { try secrets.open($0, context: id) },
-                             tls: try Store.tls(row), createdBy: row.string("created_by") ?? "anonymous",
+                             tls: try Store.tls(row), addressMap: try Store.addressMap(row), createdBy: row.string("created_by") ?? "anonymous",
                              createdAt: row.string("created_at") ?? "", updatedAt: row.string("updated_at") ?? "")
     }
 
@@ -109,5 +110,18 @@ extension Store {
         try write { db in
             try db.execute("UPDATE clusters SET seeds = ?, updated_at = ? WHERE id = ?", text, Timestamp.now(), clusterId)
         }
+    }
+
+    /// The `address_map` column: NULL when nodes are dialled as announced, else `{"nodes":{..},"rules":[..]}`.
+    static func addressMapText(_ map: AddressMap) throws -> String {
+        String(decoding: try JSONEncoder().encode(map), as: UTF8.self)
+    }
+
+    static func addressMap(_ row: Row) throws -> AddressMap? {
+        guard let text = row.string("address_map") else { return nil }
+        guard let map = try? JSONDecoder().decode(AddressMap.self, from: Data(text.utf8)) else {
+            throw StoreError.corruptRecord("address_map of cluster \(row.string("id") ?? "?")")
+        }
+        return map
     }
 }

@@ -86,6 +86,13 @@ import Testing
         (#"{"id":"ok","seeds":["a b:7000"]}"#, "not host:port"),
         (#"{"id":"ok","seeds":["127.0.0.1:7000"],"username":null,"password":"x"}"#, "must not be null"),
         (#"{"id":"ok","seeds":["127.0.0.1:7000"],"password":null}"#, "must not be null"),
+        (#"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":[]}"#, "must be an object"),
+        (#"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":{"extra":{}}}"#, "unknown field 'extra'"),
+        (#"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":{"nodes":{"10.0.0.5:6379":"x"}}}"#, "must be a \"host:port\""),
+        (#"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":{"nodes":{"10.0.0.5":"127.0.0.1:1"}}}"#, "is not host:port"),
+        (#"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":{"rules":[{"announced":"10.0.0.0","reachable":"127.0.0.1"}]}}"#, "must be a CIDR"),
+        (#"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":{"rules":[{"announced":"10.0.0.0/8","reachable":"127.0.0.1:1"}]}}"#, "without port"),
+        (#"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":{"rules":[{"announced":"10.0.0.0/8"}]}}"#, "'reachable' is required"),
     ])
     func registrationRefusesWhatTheSpecRefuses(body: String, detail: String) {
         let result = call("POST", "/clusters", body)
@@ -98,6 +105,18 @@ import Testing
         #expect(result.status == 422)
         #expect(result.json["code"] as? String == "unreachable")
         #expect(call("POST", "/clusters", #"{"id":"ok","seeds":["[::2]:7000"]}"#).json["code"] as? String == "remote_node")
+    }
+
+    @Test("the loopback rule applies to the address the map dials, not the announced one")
+    func addressMapsAreHeldToTheLoopbackRule() {
+        let remote = call("POST", "/clusters", #"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":{"nodes":{"127.0.0.1:7000":"192.0.2.1:7000"}}}"#)
+        #expect(remote.status == 422)
+        #expect(remote.json["code"] as? String == "remote_node")
+        let rule = call("POST", "/clusters", #"{"id":"ok","seeds":["127.0.0.1:7000"],"address_map":{"rules":[{"announced":"127.0.0.0/8","reachable":"192.0.2.1"}]}}"#)
+        #expect(rule.json["code"] as? String == "remote_node")
+        let mapped = call("POST", "/clusters", #"{"id":"ok","seeds":["10.0.0.5:6379"],"address_map":{"nodes":{"10.0.0.5:6379":"127.0.0.1:1"}}}"#)
+        #expect(mapped.status == 422)
+        #expect(mapped.json["code"] as? String == "unreachable")
     }
 
     @Test(arguments: [

@@ -36,7 +36,7 @@ public enum AddNodeJob: JobKind {
     public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
         let topology = cluster.topology
         let address = params.address
-        if let member = topology.nodes.first(where: { $0.address == address }) {
+        if let member = topology.nodes.first(where: { $0.isNamed(address) }) {
             throw .impossible("\(address) is already a member of this cluster (node \(member.id))")
         }
         guard topology.nodes.contains(where: \.reachable) else { throw .impossible("no node of the cluster is reachable") }
@@ -64,10 +64,10 @@ public enum AddNodeJob: JobKind {
         let node = plan.node
         context.observer.step("checking the cluster")
         let topology = try context.session.waitForConvergence(timeout: 60)
-        guard let existing = topology.nodes.first(where: { $0.reachable && $0.address != node.address }) else {
+        guard let existing = topology.nodes.first(where: { $0.reachable && !$0.isNamed(node.address) }) else {
             throw .impossible("no member of the cluster is reachable")
         }
-        let members = Set(topology.nodes.filter { $0.address != node.address }.map(\.id))
+        let members = Set(topology.nodes.filter { !$0.isNamed(node.address) }.map(\.id))
         try NodeJoiner(session: context.session, observer: context.observer)
             .run(address: node.address, existing: existing.address, members: members, masterId: node.masterId)
         return .completed

@@ -27,12 +27,12 @@ public enum CreateJob: JobKind {
             throw .impossible("the nodes already serve \(topology.summary.slotsAssigned) slots; create needs empty nodes")
         }
         for seed in cluster.seeds {
-            guard let node = topology.nodes.first(where: { $0.address == seed }), node.reachable else {
+            guard let node = topology.nodes.first(where: { $0.isNamed(seed) }), node.reachable else {
                 throw .impossible("registered node \(seed) is not reachable")
             }
             if let keys = node.keys, keys > 0 { throw .impossible("\(seed) holds \(keys) keys; create needs empty nodes") }
         }
-        if let stranger = topology.nodes.first(where: { !cluster.seeds.contains($0.address) }) {
+        if let stranger = topology.nodes.first(where: { node in !cluster.seeds.contains(where: node.isNamed) }) {
             throw .impossible("\(stranger.address) already belongs to a cluster with the registered nodes; create needs lone nodes")
         }
         let plan: CreatePlan
