@@ -31,8 +31,8 @@ public enum CallJob: JobKind {
         guard let command = try request.stringArray("command"), !command.isEmpty, command.count <= 256 else {
             throw RequestFieldError("field 'command' must be a non-empty array of at most 256 strings, e.g. [\"CONFIG\",\"GET\",\"maxmemory\"]")
         }
-        guard command.allSatisfy({ $0.utf8.count <= 65_536 }), !command[0].isEmpty else {
-            throw RequestFieldError("field 'command' must name a command, and each argument be at most 64 KiB")
+        guard command.allSatisfy({ $0.unicodeScalars.count <= 65_536 }), !command[0].isEmpty else {
+            throw RequestFieldError("field 'command' must name a command, and each argument be at most 65536 characters")
         }
         guard let nodes = Nodes(rawValue: try request.string("nodes") ?? "all") else {
             throw RequestFieldError("field 'nodes' must be \"all\", \"masters\" or \"replicas\"")
