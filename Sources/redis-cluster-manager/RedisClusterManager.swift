@@ -11,8 +11,9 @@ struct RedisClusterManager: ParsableCommand {
             RCM_SERVER, default http://127.0.0.1:8080) and --token (env RCM_TOKEN). Flags are named after the API's
             JSON fields. \(ExitCodes.help)
             """,
-        subcommands: [Serve.self, Clusters.self, Register.self, Topology.self, Create.self, AddNode.self, Reshard.self,
-                      Rebalance.self, DelNode.self, Fix.self, Failover.self, SetTimeout.self, Jobs.self, Job.self, Cancel.self],
+        subcommands: [Serve.self, Clusters.self, Register.self, Topology.self, Info.self, Create.self, AddNode.self, Reshard.self,
+                      Rebalance.self, DelNode.self, Fix.self, Failover.self, SetTimeout.self, Call.self, Restore.self,
+                      Import.self, Jobs.self, Job.self, Cancel.self],
         defaultSubcommand: Serve.self
     )
 

@@ -101,6 +101,18 @@ struct CLIIntegrationTests {
         #expect(reshard.output.range(of: #"info  started: move \d+ slots to"#, options: .regularExpression) != nil)
         #expect(reshard.output.range(of: #"reshard on c1: succeeded, (\d+)/\1 slots"#, options: .regularExpression) != nil)
 
+        // The commands beyond moving slots: info, call (after --), restore.
+        let info = try run(["info", "c1"], token: reader)
+        #expect(info.status == 0)
+        #expect(info.output.contains("[OK] 20000 keys in 4 masters."), "\(info.output)")
+        let ping = try run(["call", "c1", "--nodes", "masters", "--wait", "--", "PING"])
+        #expect(ping.status == 0, "\(ping.output)\(ping.errors)")
+        let unsafe = try run(["call", "c1", "--", "FLUSHALL"])
+        #expect(unsafe.status == 2)
+        #expect(unsafe.errors.contains("unsafe_command"))
+        let restoreDry = try run(["restore", "c1", "--snapshot", "1", "--dry-run"])
+        #expect(restoreDry.status == 0, "\(restoreDry.errors)")
+
         // 1: a job that fails when it starts (the slots it names were moved by the job queued before it).
         let slow = try run(["reshard", "c1", "--to", cluster.nodes[3].address, "--slot-ranges", "16000-16383",
                             "--max-keys-per-second", "200", "--json"])

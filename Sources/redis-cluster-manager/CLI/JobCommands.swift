@@ -148,6 +148,7 @@ struct Rebalance: ParsableCommand {
     @Option(help: "NODE=WEIGHT (repeat, or comma-separated).") var weights: [String] = []
     @Option(help: "Leave masters within this percent of their share alone (default 2).") var thresholdPercent: Double?
     @Flag(help: "Give slots to masters that have none.") var useEmptyMasters = false
+    @Option(help: "slots (default), keys, cpu or memory: the measure to even out.") var balanceBy: String?
     @Flag(help: "Overwrite keys that exist on the receiving masters.") var replace = false
     @OptionGroup var move: MoveFlags
 
@@ -162,6 +163,7 @@ struct Rebalance: ParsableCommand {
         if !table.isEmpty { body["weights"] = table }
         if let thresholdPercent { body["threshold_percent"] = thresholdPercent }
         if useEmptyMasters { body["use_empty_masters"] = true }
+        if let balanceBy { body["balance_by"] = balanceBy }
         if replace { body["replace"] = true }
         move.add(to: &body)
         try job.submit("rebalance", body)
@@ -215,5 +217,71 @@ struct Create: ParsableCommand {
         var body: [String: Any] = [:]
         if let replicas { body["replicas"] = replicas }
         try job.submit("create", body)
+    }
+}
+
+struct Call: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run one command on every node (admin role), as redis-cli --cluster call; prints each node's reply.",
+        discussion: "Commands that would break the cluster or lose data are refused unless --force. " + ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "all (default), masters or replicas.") var nodes: String?
+    @Flag(help: "Run a command the service refuses as unsafe.") var force = false
+    @Argument(parsing: .postTerminator, help: "The command, after --, e.g. -- CONFIG SET maxmemory-policy allkeys-lru")
+    var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. call prod -- CONFIG GET maxmemory") }
+    }
+
+    func run() throws {
+        var body: [String: Any] = ["command": command]
+        if let nodes { body["nodes"] = nodes }
+        if force { body["force"] = true }
+        try job.submit("call", body)
+    }
+}
+
+struct Restore: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Move slots back to the layout a snapshot shows.", discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "The snapshot's id (e.g. a job's snapshot_before).") var snapshot: Int
+    @Flag(help: "Overwrite keys that exist on the receiving masters.") var replace = false
+    @OptionGroup var move: MoveFlags
+
+    func run() throws {
+        var body: [String: Any] = ["snapshot": snapshot]
+        if replace { body["replace"] = true }
+        move.add(to: &body)
+        try job.submit("restore", body)
+    }
+}
+
+struct Import: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Move (or copy) a standalone Redis's keys into the cluster.",
+                                                    discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "The standalone Redis, host:port.") var from: String
+    @Option(help: "Its ACL user name.") var username: String?
+    @Option(help: "File holding its password (first line). Env: RCM_SOURCE_PASSWORD.") var passwordFile: String?
+    @Flag(help: "Keep the source's keys.") var copy = false
+    @Flag(help: "Overwrite keys that exist in the cluster with other values.") var replace = false
+    @Option(help: "Throttle (keys per second).") var maxKeysPerSecond: Int?
+
+    func run() throws {
+        var body: [String: Any] = ["from": from]
+        if let username { body["username"] = username }
+        if let passwordFile {
+            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
+                throw ValidationError("cannot read --password-file \(passwordFile)")
+            }
+            body["password"] = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+        } else if let password = ProcessInfo.processInfo.environment["RCM_SOURCE_PASSWORD"], !password.isEmpty {
+            body["password"] = password
+        }
+        if copy { body["copy"] = true }
+        if replace { body["replace"] = true }
+        if let maxKeysPerSecond { body["max_keys_per_second"] = maxKeysPerSecond }
+        try job.submit("import", body)
     }
 }

@@ -67,6 +67,26 @@ struct Topology: ParsableCommand {
     }
 }
 
+struct Info: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Keys, slots and replicas per master, as redis-cli --cluster info.",
+                                                    discussion: ExitCodes.help)
+    @Argument(help: "The registered cluster's id.") var cluster: String
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        try runCLI {
+            let response = try client.expectSuccess(try client.client().get("/clusters/\(JobOptions.escape(cluster))/info"))
+            if client.json { return client.printJSON(response) }
+            for master in response.object["masters"] as? [[String: Any]] ?? [] {
+                let keys = (master["keys"] as? Int).map(String.init) ?? "?"
+                print("\(master["address"] as? String ?? "") (\(String((master["id"] as? String ?? "").prefix(8)))...) -> \(keys) keys | "
+                      + "\(master["slots"] as? Int ?? 0) slots | \(master["replicas"] as? Int ?? 0) replicas.")
+            }
+            print(Style.stdout.green(response.object["message"] as? String ?? ""))
+        }
+    }
+}
+
 struct Jobs: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "The job history, newest first.", discussion: ExitCodes.help)
     @Option(name: .customLong("cluster"), help: "Only this cluster's jobs.") var clusterId: String?
