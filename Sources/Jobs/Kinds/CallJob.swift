@@ -28,11 +28,12 @@ public enum CallJob: JobKind {
     public static var needsAdmin: Bool { true }
 
     public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
-        guard let command = try request.stringArray("command"), !command.isEmpty, command.count <= 256 else {
-            throw RequestFieldError("field 'command' must be a non-empty array of at most 256 strings, e.g. [\"CONFIG\",\"GET\",\"maxmemory\"]")
+        // Bounded so the largest request (every character escaped in JSON) stays under the 1 MiB body limit.
+        guard let command = try request.stringArray("command"), !command.isEmpty, command.count <= 32 else {
+            throw RequestFieldError("field 'command' must be a non-empty array of at most 32 strings, e.g. [\"CONFIG\",\"GET\",\"maxmemory\"]")
         }
-        guard command.allSatisfy({ $0.unicodeScalars.count <= 65_536 }), !command[0].isEmpty else {
-            throw RequestFieldError("field 'command' must name a command, and each argument be at most 65536 characters")
+        guard command.allSatisfy({ $0.unicodeScalars.count <= 4096 }), !command[0].isEmpty else {
+            throw RequestFieldError("field 'command' must name a command, and each argument be at most 4096 characters")
         }
         guard let nodes = Nodes(rawValue: try request.string("nodes") ?? "all") else {
             throw RequestFieldError("field 'nodes' must be \"all\", \"masters\" or \"replicas\"")

@@ -4,13 +4,11 @@ import ClusterOps
 /// `POST /clusters/{id}/del-node {"node"}`: a master that still owns slots is drained to the other masters first,
 /// its replicas move to other masters, every node forgets it, and it is reset.
 public enum DelNodeJob: JobKind {
-    public struct Params: Codable, Sendable, Equatable {
+    public struct Params: Codable, Sendable, Equatable, SlotMovingParams {
         public var node: String
         public var replace: Bool
         public var method: MoveSettings.Method?
         public var maxKeysPerSecond: Int?
-
-        var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
     }
 
     public struct Reassignment: Sendable, Equatable, Codable {
@@ -86,11 +84,5 @@ public enum DelNodeJob: JobKind {
         try NodeRemover(session: context.session, observer: context.observer)
             .run(nodeId: nodeId, address: plan.node.address, others: others, reassign: reassign)
         return .completed
-    }
-
-    public static func migrationOptions(_ params: Params) -> MigrationOptions {
-        var options = params.moveSettings.migrationOptions
-        options.replace = params.replace
-        return options
     }
 }

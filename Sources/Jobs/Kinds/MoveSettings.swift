@@ -101,3 +101,30 @@ extension MoveMethodChoice {
     var name: String { if case .atomic = method { "atomic" } else { "keys" } }
     var atomicProtocol: AtomicMigrationKind? { if case .atomic(let kind) = method { kind } else { nil } }
 }
+
+/// The params of the kinds that move slots (reshard, rebalance, del-node, restore): how keys travel, the throttle,
+/// and whether keys present on both sides are overwritten.
+public protocol SlotMovingParams {
+    var method: MoveSettings.Method? { get }
+    var maxKeysPerSecond: Int? { get }
+    var replace: Bool { get }
+}
+
+extension SlotMovingParams {
+    var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
+}
+
+extension JobKind where Params: SlotMovingParams {
+    public static func migrationOptions(_ params: Params) -> MigrationOptions {
+        var options = params.moveSettings.migrationOptions
+        options.replace = params.replace
+        return options
+    }
+}
+
+extension JobKind where Params: SlotMovingParams, Plan == SlotMovesPlan {
+    /// The planned moves, by the plan's method.
+    public static func execute(_ plan: SlotMovesPlan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
+        try SlotMoving.run(plan.moves, method: plan.migrationMethod, in: context)
+    }
+}

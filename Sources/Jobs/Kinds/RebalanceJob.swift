@@ -4,7 +4,7 @@ import ClusterOps
 /// `POST /clusters/{id}/rebalance`: moves slots until every master holds its weighted share, within a threshold,
 /// planned as redis-cli plans it.
 public enum RebalanceJob: JobKind {
-    public struct Params: Codable, Sendable, Equatable {
+    public struct Params: Codable, Sendable, Equatable, SlotMovingParams {
         public var weights: [String: Double]
         public var thresholdPercent: Double
         public var useEmptyMasters: Bool
@@ -14,7 +14,6 @@ public enum RebalanceJob: JobKind {
         /// nil or slots: redis-cli's rule (equal slot counts by weight); keys, cpu or memory: even out that measure.
         public var balanceBy: SlotStatistics.Measure?
 
-        var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
     }
 
     public static let name = "rebalance"
@@ -113,15 +112,5 @@ public enum RebalanceJob: JobKind {
         return SlotMovesPlan(summary: moves.isEmpty ? "\(measure.rawValue) already balanced within \(params.thresholdPercent)% (or no slot fits)"
                                  : "move \(total) slots to even out \(measure.rawValue) over \(masters.count) masters (\(choice.name))",
                              moves: planned, choice: choice, balance: LoadBalance(measure: measure.rawValue, masters: balance))
-    }
-
-    public static func execute(_ plan: SlotMovesPlan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
-        try SlotMoving.run(plan.moves, method: plan.migrationMethod, in: context)
-    }
-
-    public static func migrationOptions(_ params: Params) -> MigrationOptions {
-        var options = params.moveSettings.migrationOptions
-        options.replace = params.replace
-        return options
     }
 }

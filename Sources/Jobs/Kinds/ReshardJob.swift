@@ -4,7 +4,7 @@ import ClusterOps
 /// `POST /clusters/{id}/reshard`: `{"to","slots":N,"from":"all"|[nodes]}` takes N slots as redis-cli would;
 /// `{"to","slot_ranges":[[a,b],...]}` moves exactly those slots, each from its current owner.
 public enum ReshardJob: JobKind {
-    public struct Params: Codable, Sendable, Equatable {
+    public struct Params: Codable, Sendable, Equatable, SlotMovingParams {
         public var to: String
         /// With `slots`: the source masters, nil for all.
         public var from: [String]?
@@ -13,8 +13,6 @@ public enum ReshardJob: JobKind {
         public var replace: Bool
         public var method: MoveSettings.Method?
         public var maxKeysPerSecond: Int?
-
-        var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
     }
 
     public static let name = "reshard"
@@ -94,15 +92,5 @@ public enum ReshardJob: JobKind {
         let choice = try params.moveSettings.resolve(moves, in: topology)
         return SlotMovesPlan(summary: "move \(planned.reduce(0) { $0 + $1.count }) slots to \(target.address) (\(choice.name))",
                              moves: planned, choice: choice)
-    }
-
-    public static func execute(_ plan: SlotMovesPlan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
-        try SlotMoving.run(plan.moves, method: plan.migrationMethod, in: context)
-    }
-
-    public static func migrationOptions(_ params: Params) -> MigrationOptions {
-        var options = params.moveSettings.migrationOptions
-        options.replace = params.replace
-        return options
     }
 }

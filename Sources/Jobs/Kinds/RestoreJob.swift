@@ -6,13 +6,11 @@ import ClusterOps
 /// does (same methods, throttle and BUSYKEY rule). Refused (422, naming them) when a master of the snapshot is gone
 /// or is now a replica, or when a slot the snapshot assigns has no owner now (run fix first).
 public enum RestoreJob: JobKind {
-    public struct Params: Codable, Sendable, Equatable {
+    public struct Params: Codable, Sendable, Equatable, SlotMovingParams {
         public var snapshot: Int64
         public var replace: Bool
         public var method: MoveSettings.Method?
         public var maxKeysPerSecond: Int?
-
-        var moveSettings: MoveSettings { MoveSettings(method: method ?? .auto, maxKeysPerSecond: maxKeysPerSecond) }
     }
 
     public static let name = "restore"
@@ -88,15 +86,5 @@ public enum RestoreJob: JobKind {
             let group = grouped[key]!
             return SlotMove(from: group.from, to: group.to, slots: SlotSet(group.slots))
         }
-    }
-
-    public static func execute(_ plan: SlotMovesPlan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
-        try SlotMoving.run(plan.moves, method: plan.migrationMethod, in: context)
-    }
-
-    public static func migrationOptions(_ params: Params) -> MigrationOptions {
-        var options = params.moveSettings.migrationOptions
-        options.replace = params.replace
-        return options
     }
 }
