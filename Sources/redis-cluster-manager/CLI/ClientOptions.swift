@@ -34,6 +34,16 @@ struct ClientOptions: ParsableArguments {
     }
 }
 
+/// A password for a request body: the first line of `file`, else the environment variable `variable`, else none.
+/// Never a command-line value, which `ps` would show.
+func password(file: String?, variable: String) throws(CLIError) -> String? {
+    if let file {
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { throw .usage("cannot read --password-file \(file)") }
+        return String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
+    }
+    return ProcessInfo.processInfo.environment[variable].flatMap { $0.isEmpty ? nil : $0 }
+}
+
 /// ANSI colour on a terminal (unless NO_COLOR is set), plain text otherwise.
 struct Style {
     let enabled: Bool

@@ -269,16 +269,13 @@ struct Import: ParsableCommand {
     @Option(help: "Throttle (keys per second).") var maxKeysPerSecond: Int?
 
     func run() throws {
+        try runCLI { try submit() }
+    }
+
+    private func submit() throws {
         var body: [String: Any] = ["from": from]
         if let username { body["username"] = username }
-        if let passwordFile {
-            guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                throw ValidationError("cannot read --password-file \(passwordFile)")
-            }
-            body["password"] = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
-        } else if let password = ProcessInfo.processInfo.environment["RCM_SOURCE_PASSWORD"], !password.isEmpty {
-            body["password"] = password
-        }
+        if let password = try password(file: passwordFile, variable: "RCM_SOURCE_PASSWORD") { body["password"] = password }
         if copy { body["copy"] = true }
         if replace { body["replace"] = true }
         if let maxKeysPerSecond { body["max_keys_per_second"] = maxKeysPerSecond }

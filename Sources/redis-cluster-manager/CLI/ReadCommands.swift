@@ -37,14 +37,7 @@ struct Register: ParsableCommand {
         try runCLI {
             var body: [String: Any] = ["id": id, "seeds": seed.flatMap { $0.split(separator: ",").map(String.init) }]
             if let username { body["username"] = username }
-            if let passwordFile {
-                guard let text = try? String(contentsOfFile: passwordFile, encoding: .utf8) else {
-                    throw CLIError.usage("cannot read --password-file \(passwordFile)")
-                }
-                body["password"] = String(text.split(separator: "\n", omittingEmptySubsequences: false).first ?? "")
-            } else if let password = ProcessInfo.processInfo.environment["RCM_CLUSTER_PASSWORD"], !password.isEmpty {
-                body["password"] = password
-            }
+            if let password = try password(file: passwordFile, variable: "RCM_CLUSTER_PASSWORD") { body["password"] = password }
             let response = try client.expectSuccess(try client.client().post("/clusters", json: body))
             if client.json { return client.printJSON(response) }
             print("registered \(id) (\((response.object["seeds"] as? [String] ?? []).joined(separator: ", ")))")
