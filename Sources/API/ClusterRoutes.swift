@@ -36,8 +36,13 @@ struct ClusterRoutes: Sendable {
         return try JSONCoding.response(200, Page(items: entries.map(AuditEntryView.init), nextCursor: next))
     }
 
+    /// The live topology, with its `ETag` (node ids, roles, slot owners, config epochs): a job sent with it as
+    /// `If-Match` runs only on this cluster state.
     func topology(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
-        try JSONCoding.response(200, try clusters.topology(parameters["id"] ?? ""))
+        let document = try clusters.topology(parameters["id"] ?? "")
+        var response = try JSONCoding.response(200, document)
+        response.headers.set("ETag", "\"\(document.etag)\"")
+        return response
     }
 
     func info(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {

@@ -15,6 +15,7 @@ struct JobSubmissionRoutes: Sendable {
         var type: String
         var params: JSONValue
         var plan: JSONValue
+        var topologyEtag: String
     }
 
     func submit(_ kind: String) -> @Sendable (HTTPRequest, RouteParameters, Principal) throws -> HTTPResponse {
@@ -22,10 +23,15 @@ struct JobSubmissionRoutes: Sendable {
             let body = try RequestBody.object(request)
             let clusterId = parameters["id"] ?? ""
             let idempotency = try Self.idempotencyKey(request, owner: principal.name, endpoint: "\(kind) \(clusterId)")
-            switch try jobs.submit(kind: kind, clusterId: clusterId, body: body, actor: principal.name, idempotency: idempotency) {
+            let ifMatch = try Self.ifMatch(request)
+            switch try jobs.submit(kind: kind, clusterId: clusterId, body: body, actor: principal.name, idempotency: idempotency,
+                                   ifMatch: ifMatch) {
             case .dryRun(let dry):
-                return try JSONCoding.response(200, DryRunView(type: dry.type, params: JSONCoding.value(ofStoredText: dry.params),
-                                                               plan: JSONCoding.value(ofStoredText: dry.plan)))
+                var response = try JSONCoding.response(200, DryRunView(type: dry.type, params: JSONCoding.value(ofStoredText: dry.params),
+                                                                       plan: JSONCoding.value(ofStoredText: dry.plan),
+                                                                       topologyEtag: dry.topologyEtag))
+                response.headers.set("ETag", "\"\(dry.topologyEtag)\"")
+                return response
             case .queued(let job):
                 var response = try JSONCoding.response(202, JobView(job))
                 response.headers.set("Location", "/jobs/\(job.id)")
@@ -36,6 +42,17 @@ struct JobSubmissionRoutes: Sendable {
                 return response
             }
         }
+    }
+
+    /// The request's `If-Match`: one header of at most 1 024 visible ASCII characters (a list of tags, or `*`).
+    static func ifMatch(_ request: HTTPRequest) throws(HTTPError) -> String? {
+        let values = request.headers.values("If-Match")
+        guard let value = values.first else { return nil }
+        guard values.count == 1, (1...1024).contains(value.utf8.count), value.utf8.allSatisfy({ (0x20...0x7e).contains($0) }),
+              value.contains(where: { $0 != " " }) else {
+            throw HTTPError(400, "header 'If-Match' must be one value: the \"etag\" of GET /clusters/{id}/topology or a dry run")
+        }
+        return value
     }
 
     /// The request's `Idempotency-Key` (1 to 255 visible ASCII characters), kept per token; what it asked is the

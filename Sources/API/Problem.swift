@@ -13,13 +13,27 @@ enum Problem {
         case .unavailable(let message):
             return .problem(HTTPError(503, message, headers: HTTPHeaders([("Retry-After", "5")])))
         case .impossible(let code, let message):
-            let body: [String: JSONValue] = [
-                "type": .string("about:blank"), "title": .string("Unprocessable Content"), "status": .int(422),
-                "detail": .string(message), "code": .string(code),
-            ]
-            var response = HTTPResponse(status: 422, body: (try? JSONText.encode(body)) ?? [])
-            response.headers.set("Content-Type", "application/problem+json")
+            return coded(422, "Unprocessable Content", message, code: code)
+        case .preflightFailed(let message, let checks):
+            return coded(422, "Unprocessable Content", message, code: "preflight_failed",
+                         extra: ["preflight": JSONCoding.value(ofStoredText: checks)])
+        case .preconditionFailed(let message, let etag):
+            var response = coded(412, "Precondition Failed", message, code: "topology_changed")
+            response.headers.set("ETag", "\"\(etag)\"")
             return response
         }
+    }
+
+    /// A problem with a machine-readable `code` and any extension members.
+    private static func coded(_ status: Int, _ title: String, _ message: String, code: String,
+                              extra: [String: JSONValue] = [:]) -> HTTPResponse {
+        var body: [String: JSONValue] = [
+            "type": .string("about:blank"), "title": .string(title), "status": .int(Int64(status)),
+            "detail": .string(message), "code": .string(code),
+        ]
+        body.merge(extra) { first, _ in first }
+        var response = HTTPResponse(status: status, body: (try? JSONText.encode(body)) ?? [])
+        response.headers.set("Content-Type", "application/problem+json")
+        return response
     }
 }

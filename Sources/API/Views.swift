@@ -130,6 +130,7 @@ struct JobView: Encodable {
     var snapshotBefore: Int64?
     var snapshotAfter: Int64?
     var result: JSONValue
+    var verification: JSONValue
 
     init(_ job: JobRecord) {
         id = job.id
@@ -148,11 +149,12 @@ struct JobView: Encodable {
         snapshotBefore = job.snapshotBefore
         snapshotAfter = job.snapshotAfter
         result = JSONCoding.value(ofStoredText: job.result)
+        verification = JSONCoding.value(ofStoredText: job.verification)
     }
 
     enum CodingKeys: String, CodingKey {
         case id, clusterId, type, status, params, plan, progress, error, cancelRequested, actor, createdAt, startedAt,
-             finishedAt, snapshotBefore, snapshotAfter, result
+             finishedAt, snapshotBefore, snapshotAfter, result, verification
     }
 
     // Every field is present, null when unset, so the job reads the same at every stage.
@@ -174,6 +176,7 @@ struct JobView: Encodable {
         try container.encode(snapshotBefore, forKey: .snapshotBefore)
         try container.encode(snapshotAfter, forKey: .snapshotAfter)
         try container.encode(result, forKey: .result)
+        try container.encode(verification, forKey: .verification)
     }
 }
 

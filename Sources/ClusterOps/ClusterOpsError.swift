@@ -20,6 +20,15 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
     case impossible(String)
     /// A command `call` refuses without "force".
     case unsafeCommand(String)
+    /// A replica that does not hold its master's data (link down, sync running, offset behind), where the job
+    /// needs one that does: a failover would lose the difference, an add-node would report a replica that is not one.
+    case replicaNotSynced(String)
+    /// Checks before the job found a reason not to run it; each failing check's message. Nothing was changed.
+    case preflightFailed([String])
+    /// The cluster is no longer the one the request was reviewed against (If-Match); what differs.
+    case topologyChanged(String)
+    /// After the job, the cluster is not as planned; what differs.
+    case verificationFailed([String])
     case failed(String)
 
     public var description: String {
@@ -39,6 +48,13 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
                 + "lost), which is what redis-cli --cluster fix does without asking"
         case .impossible(let reason): return reason
         case .unsafeCommand(let reason): return reason
+        case .replicaNotSynced(let reason): return reason
+        case .preflightFailed(let failures):
+            return "preflight failed: " + failures.joined(separator: "; ")
+                + ". Nothing was changed; fix what the checks name, or send \"force\": true to run it anyway"
+        case .topologyChanged(let reason): return "the cluster changed since the plan was reviewed: \(reason)"
+        case .verificationFailed(let differences):
+            return "verification failed: " + differences.joined(separator: "; ")
         case .failed(let reason): return reason
         }
     }
@@ -56,6 +72,10 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
         case .shardDown: "shard_down"
         case .impossible: "impossible"
         case .unsafeCommand: "unsafe_command"
+        case .replicaNotSynced: "replica_not_synced"
+        case .preflightFailed: "preflight_failed"
+        case .topologyChanged: "topology_changed"
+        case .verificationFailed: "verification_failed"
         case .failed: "failed"
         }
     }

@@ -19,11 +19,13 @@ extension ClusterSession {
         return converged
     }
 
-    /// Polls `condition` until it holds or `timeout` passes.
-    public func waitUntil(_ description: String, timeout: Double = 30, _ condition: () throws(ClusterOpsError) -> Bool)
-        throws(ClusterOpsError) {
+    /// Polls `condition` until it holds or `timeout` passes; then `giveUp` throws the caller's own error, else
+    /// `.notConverged` naming `description`.
+    public func waitUntil(_ description: String, timeout: Double = 30, giveUp: (() throws(ClusterOpsError) -> Void)? = nil,
+                          _ condition: () throws(ClusterOpsError) -> Bool) throws(ClusterOpsError) {
         let held = try poll(timeout: timeout) { () throws(ClusterOpsError) -> Bool? in try condition() ? true : nil }
         if held == nil {
+            try giveUp?()
             throw .notConverged("timed out after \(Int(timeout))s waiting until \(description)")
         }
     }

@@ -1,7 +1,9 @@
 import ClusterModel
 
 /// Adds an empty node to a cluster as a master, or as a replica of a given master, and waits until the whole
-/// cluster has seen it and it reports cluster_state:ok — so a reshard that follows never meets CLUSTERDOWN.
+/// cluster has seen it and it reports cluster_state:ok — so a reshard that follows never meets CLUSTERDOWN. A
+/// replica is reported joined only once it holds its master's data (first sync loaded, link up, offset caught up):
+/// a failover to it right after cannot promote an empty node.
 public struct NodeJoiner {
     let session: ClusterSession
     let observer: any OperationObserver
@@ -11,8 +13,11 @@ public struct NodeJoiner {
         self.observer = observer
     }
 
-    /// `existing` is any current member's address; `masterId` makes the new node a replica of that master.
-    public func run(address: String, existing: String, members: Set<String>, masterId: String?) throws(ClusterOpsError) {
+    /// `existing` is any current member's address; `masterId` makes the new node a replica of that master, and
+    /// `syncTimeout` bounds the wait for its first sync (a replica whose link never comes up fails sooner, with
+    /// its reason).
+    public func run(address: String, existing: String, members: Set<String>, masterId: String?,
+                    syncTimeout: Double = 3600) throws(ClusterOpsError) {
         let view = try session.view(address)
         let newId = view.myself.id
         if !members.contains(newId) {
@@ -55,7 +60,11 @@ public struct NodeJoiner {
                     return nodes.contains { $0.id == newId && $0.masterId == masterId }
                 }
             }
-            try session.waitForConvergence(expectedMembers: everyone, timeout: 60)
+            let topology = try session.waitForConvergence(expectedMembers: everyone, timeout: 60)
+            guard let master = topology.node(id: masterId) else { throw .failed("master \(masterId) left the cluster") }
+            observer.step("waiting for the first sync of \(address)")
+            try ReplicaSync(session: session, observer: observer)
+                .waitInSync(replica: address, master: master.address, timeout: syncTimeout)
         }
         observer.event("\(address) (\(newId)) joined as \(masterId == nil ? "master" : "replica")", node: address)
     }

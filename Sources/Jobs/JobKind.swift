@@ -22,6 +22,10 @@ public protocol JobKind: Sendable {
     /// Carries the plan out. Each step decides from the cluster's live state, so running a plan again after an
     /// interruption finishes it rather than repeating it. `.stopped` means it paused at a safe point.
     static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome
+    /// What the plan will do, for the checks made before it runs (`plan.preflight`).
+    static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects
+    /// What the cluster must look like once the plan is carried out, checked when the job ends (`verification`).
+    static func expectations(_ plan: Plan, params: Params) -> Expectations
     /// How keys move for this job (only the slot-moving kinds take `replace`).
     static func migrationOptions(_ params: Params) -> MigrationOptions
     /// True for kinds only an admin may submit (they can do anything to a node, as `call` can).
@@ -33,6 +37,8 @@ public protocol JobKind: Sendable {
 }
 
 extension JobKind {
+    public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects { PlanEffects() }
+    public static func expectations(_ plan: Plan, params: Params) -> Expectations { Expectations() }
     public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions() }
     public static var needsAdmin: Bool { false }
     public static func validate(_ params: Params) throws(ClusterOpsError) {}
@@ -63,10 +69,13 @@ public struct PlanningInput: Sendable {
     public var access: ClusterAccess?
     /// How the service connects, for kinds that look at nodes outside the cluster (an import's source).
     public var connections: ConnectionSettings
+    /// The cluster's last measured rate (keys per second) of a move method ("keys", "atomic"), for time estimates.
+    public var measuredRate: @Sendable (String) -> Double?
 
     public init(topology: ClusterTopology, seeds: [String],
                 snapshot: @escaping @Sendable (Int64) throws -> TopologyDocument? = { _ in nil }, access: ClusterAccess? = nil,
-                connections: ConnectionSettings = ConnectionSettings()) {
+                connections: ConnectionSettings = ConnectionSettings(), measuredRate: @escaping @Sendable (String) -> Double? = { _ in nil }) {
+        self.measuredRate = measuredRate
         self.topology = topology
         self.seeds = seeds
         self.snapshot = snapshot

@@ -190,21 +190,49 @@ public final class JobWorker: @unchecked Sendable {
 
         var job = job
         let plan: K.Plan
+        let options = JobOptions.read(job.options)
         if job.status == .queued {
             let (topology, _) = session.topology()
             let before = try snapshot(cluster.id, topology, reason: "job-before", jobId: job.id)
-            do {
-                plan = try K.plan(params, on: PlanningInput(topology: topology, seeds: cluster.seeds,
-                                                            snapshot: store.snapshotTopology(clusterId: cluster.id),
-                                                            access: settings.access(for: cluster), connections: settings))
-            } catch {
-                try store.appendEvent(jobId: job.id, level: "error", message: "planning failed: \(error)")
-                try fail(job.id, from: .queued, code: error.code, message: error.description, snapshotAfter: before)
+            let etag = TopologyDigest.etag(topology)
+            if let expected = options.ifMatch, !TopologyDigest.matches(expected, etag: etag) {
+                let message = "the cluster changed since the plan was reviewed (If-Match \(expected), now \"\(etag)\"): nothing was "
+                    + "changed. Review a new dry run and submit again"
+                try store.appendEvent(jobId: job.id, level: "error", message: message)
+                try fail(job.id, from: .queued, code: "topology_changed", message: message, snapshotAfter: before)
                 return true
+            }
+            let planned: PlannedJob
+            do {
+                let store = self.store
+                let clusterId = cluster.id
+                (plan, planned) = try JobPlanning.plan(K.self, params: params, options: options, input: PlanningInput(
+                    topology: topology, seeds: cluster.seeds, snapshot: store.snapshotTopology(clusterId: cluster.id),
+                    access: settings.access(for: cluster), connections: settings,
+                    measuredRate: { method in (try? store.lastMoveRate(clusterId: clusterId, method: method)) ?? nil }), session: session)
+            } catch {
+                let failure = error as? ClusterOpsError ?? .failed("\(error)")
+                try store.appendEvent(jobId: job.id, level: "error", message: "planning failed: \(failure)")
+                try fail(job.id, from: .queued, code: failure.code, message: failure.description, snapshotAfter: before)
+                return true
+            }
+            for check in planned.preflight where check.status != .ok {
+                try store.appendEvent(jobId: job.id, level: check.status == .fail ? "error" : "warning",
+                                      message: "preflight \(check.name) \(check.status.rawValue): \(check.message)")
+            }
+            let failures = planned.preflight.failures
+            if !failures.isEmpty {
+                if options.force {
+                    try store.appendEvent(jobId: job.id, level: "warning", message: "force: running despite failing checks")
+                } else {
+                    let error = ClusterOpsError.preflightFailed(failures)
+                    try fail(job.id, from: .queued, code: error.code, message: error.description, snapshotAfter: before)
+                    return true
+                }
             }
             // The plan is fixed here, in the same guarded write that starts the job: a job cancelled meanwhile
             // stays cancelled and never runs.
-            guard let started = try store.startJob(jobId: job.id, plan: try JSONText.string(plan), slotsTotal: plan.slotsTotal,
+            guard let started = try store.startJob(jobId: job.id, plan: planned.text, slotsTotal: planned.slotsTotal,
                                                    snapshotBefore: before) else {
                 log("job \(job.id) was cancelled before it started")
                 return true
@@ -245,14 +273,23 @@ public final class JobWorker: @unchecked Sendable {
                 try store.appendEvent(jobId: job.id, level: "warning", message: "service stopping: job paused at a safe point, resumes on restart")
                 return true
             }
+            // The proof: the kind's post-conditions on a finished job, the ones every job owes on a cancelled one.
+            let verification = Verifier(session: session, observer: reporter)
+                .verify(outcome == .stopped ? Expectations() : K.expectations(plan, params: params), now: Timestamp.now)
+            try store.setVerification(jobId: job.id, verification: try JSONText.string(verification))
             let (topology, _) = session.topology()
             let after = try snapshot(cluster.id, topology, reason: "job-after", jobId: job.id)
             if outcome == .stopped {
                 try store.appendEvent(jobId: job.id, message: "cancelled at a safe point: no slot is open")
                 try finish(job.id, .cancelled, snapshotAfter: after)
+            } else if !verification.passed {
+                let error = ClusterOpsError.verificationFailed(verification.differences)
+                try store.appendEvent(jobId: job.id, level: "error", message: error.description)
+                try fail(job.id, from: .running, code: error.code, message: error.description, snapshotAfter: after)
             } else {
                 try updateSeeds(cluster, topology)
-                try store.appendEvent(jobId: job.id, message: "succeeded")
+                try recordRate(job, plan: plan, keysMoved: reporter.keysMoved)
+                try store.appendEvent(jobId: job.id, message: "succeeded; verified: " + verification.checks.map(\.detail).joined(separator: "; "))
                 try finish(job.id, .succeeded, snapshotAfter: after)
             }
         } catch let error as ClusterOpsError {
@@ -266,6 +303,15 @@ public final class JobWorker: @unchecked Sendable {
             try fail(job.id, from: .running, code: error.code, message: error.description, snapshotAfter: after)
         }
         return true
+    }
+
+    /// The rate a job that moved keys achieved, for the next plan's time estimate.
+    private func recordRate<Plan>(_ job: JobRecord, plan: Plan, keysMoved: Int) throws {
+        guard keysMoved > 0, let moving = plan as? any SlotMovingPlan,
+              let started = job.startedAt.flatMap(Timestamp.parse) else { return }
+        let seconds = max(Date().timeIntervalSince(started), 0.001)
+        let method = if case .atomic = moving.migrationMethod { "atomic" } else { "keys" }
+        try store.setMoveRate(jobId: job.id, keysPerSecond: Double(keysMoved) / seconds, method: method)
     }
 
     private func finish(_ id: Int64, _ status: JobStatus, snapshotAfter: Int64?) throws {

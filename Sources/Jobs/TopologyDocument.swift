@@ -16,6 +16,9 @@ public struct TopologyDocument: Sendable, Codable {
         checks = topology.checks
         summary = topology.summary
     }
+
+    /// The topology's ETag (see `TopologyDigest`).
+    public var etag: String { TopologyDigest.etag(ClusterTopology(nodes: nodes, checks: checks, summary: summary)) }
 }
 
 extension Store {

@@ -14,20 +14,25 @@ public final class JobService: Sendable {
     }
 
     /// Validates a request for `kind` on a registered cluster and queues it, or (with `dry_run`) answers its plan.
-    /// When nothing else of the cluster is queued or running, the request is planned against the live topology
-    /// now, so impossibilities are answered at once; the plan the job carries out is fixed when it starts.
+    /// When nothing else of the cluster is queued or running, the request is planned and checked (`preflight`)
+    /// against the live topology now, so impossibilities and failing checks are answered at once (422); the plan
+    /// the job carries out is fixed when it starts, after the same checks run again.
+    /// With `ifMatch` (the topology ETag a reviewed dry run showed), a cluster that changed since is refused (412),
+    /// now and again when the job starts.
     /// With `idempotency`, a request already made with the same key (same endpoint and body, within 24 hours) answers
     /// the job it made instead of a new one; the same key with another request is refused (422).
     public func submit(kind name: String, clusterId: String, body: [String: JSONValue], actor: String,
-                       idempotency: IdempotencyKey? = nil) throws -> Submission {
+                       idempotency: IdempotencyKey? = nil, ifMatch: String? = nil) throws -> Submission {
         guard let kind = JobKinds.named(name) else { throw ServiceError.notFound("no job kind '\(name)'") }
-        return try ServiceError.wrap { try submit(kind, clusterId: clusterId, body: body, actor: actor, idempotency: idempotency) }
+        return try ServiceError.wrap {
+            try submit(kind, clusterId: clusterId, body: body, actor: actor, idempotency: idempotency, ifMatch: ifMatch)
+        }
     }
 
     private func submit<K: JobKind>(_ kind: K.Type, clusterId: String, body: [String: JSONValue], actor: String,
-                                    idempotency: IdempotencyKey?) throws -> Submission {
+                                    idempotency: IdempotencyKey?, ifMatch: String?) throws -> Submission {
         let cluster = try ClusterService.record(clusterId, in: store)
-        let request = try RequestFields(body, allowed: K.fields.union(["dry_run"]))
+        let request = try RequestFields(body, allowed: K.fields.union(["dry_run"]).union(JobOptions.fields))
         let dryRun = try request.bool("dry_run") ?? false
         // A retry is answered before anything is planned again: the first request's job may have changed the cluster.
         if !dryRun, let idempotency, let existing = try store.job(for: idempotency) {
@@ -35,22 +40,40 @@ public final class JobService: Sendable {
         }
         let params = try K.parse(request)
         try K.validate(params)
+        let options = try JobOptions.parse(request, ifMatch: ifMatch)
         let idle = try store.activeJob(clusterId: cluster.id) == nil
-        if dryRun || idle {
+        if dryRun || idle || ifMatch != nil {
+            let session = ClusterSession(access: settings.access(for: cluster))
+            defer { session.close() }
+            let (topology, _) = session.topology()
+            let etag = TopologyDigest.etag(topology)
+            if let ifMatch, !TopologyDigest.matches(ifMatch, etag: etag) {
+                throw ServiceError.preconditionFailed("the cluster changed since the plan was reviewed (If-Match \(ifMatch), now "
+                                                      + "\"\(etag)\"); nothing was queued. Review a new dry run", etag: etag)
+            }
             // Behind another job the cluster will have changed by the time this one runs (a reshard queued after an
             // add-node names a node that does not exist yet): then it is only planned when it starts.
-            let topology = TopologyReader(access: settings.access(for: cluster)).read()
-            let plan = try K.plan(params, on: PlanningInput(topology: topology, seeds: cluster.seeds,
-                                                            snapshot: store.snapshotTopology(clusterId: cluster.id),
-                                                            access: settings.access(for: cluster), connections: settings))
-            if dryRun {
-                return .dryRun(DryRun(type: K.name, params: try JSONText.string(try sealed(params, of: K.self, clusterId: cluster.id)),
-                                      plan: try JSONText.string(plan)))
+            if dryRun || idle {
+                let store = self.store
+                let (_, planned) = try JobPlanning.plan(K.self, params: params, options: options, input: PlanningInput(
+                    topology: topology, seeds: cluster.seeds, snapshot: store.snapshotTopology(clusterId: cluster.id),
+                    access: settings.access(for: cluster), connections: settings,
+                    measuredRate: { method in (try? store.lastMoveRate(clusterId: cluster.id, method: method)) ?? nil }),
+                    session: session)
+                if dryRun {
+                    return .dryRun(DryRun(type: K.name, params: try JSONText.string(try sealed(params, of: K.self, clusterId: cluster.id)),
+                                          plan: planned.text, topologyEtag: planned.etag))
+                }
+                let failures = planned.preflight.failures
+                if !failures.isEmpty && !options.force {
+                    throw ServiceError.preflightFailed(ClusterOpsError.preflightFailed(failures).description,
+                                                       checks: try JSONText.string(planned.preflight))
+                }
             }
         }
         let stored = try JSONText.string(try sealed(params, of: K.self, clusterId: cluster.id))
-        let (job, created) = try store.insertJob(clusterId: cluster.id, type: K.name, params: stored,
-                                                 actor: actor, idempotency: dryRun ? nil : idempotency)
+        let (job, created) = try store.insertJob(clusterId: cluster.id, type: K.name, params: stored, actor: actor,
+                                                 options: options.stored, idempotency: dryRun ? nil : idempotency)
         return created ? .queued(job) : .existing(job)
     }
 

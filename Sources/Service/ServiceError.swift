@@ -15,11 +15,15 @@ public enum ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
     case impossible(code: String, String)
     /// The store cannot be written or read right now (503); nothing was changed.
     case unavailable(String)
+    /// The cluster is not in the state the request was made against (`If-Match`, 412); nothing was changed.
+    case preconditionFailed(String, etag: String)
+    /// Checks before the job failed (422 `preflight_failed`); `checks` is the plan's preflight as JSON text.
+    case preflightFailed(String, checks: String)
 
     public var description: String {
         switch self {
         case .invalid(let message), .notFound(let message), .conflict(let message), .unavailable(let message): message
-        case .impossible(_, let message): message
+        case .impossible(_, let message), .preconditionFailed(let message, _), .preflightFailed(let message, _): message
         }
     }
 

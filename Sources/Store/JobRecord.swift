@@ -21,4 +21,8 @@ public struct JobRecord: Sendable, Equatable {
     public var snapshotAfter: Int64?
     /// JSON the job answers besides its effect (e.g. each node's reply to a `call`); nil for most kinds.
     public var result: String? = nil
+    /// JSON of what the request asked of the job itself (force, if_match, big_key_bytes); nil for none.
+    public var options: String? = nil
+    /// JSON of the post-conditions checked when the job ended; nil until then.
+    public var verification: String? = nil
 }

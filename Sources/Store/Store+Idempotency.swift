@@ -45,15 +45,16 @@ extension Store {
 
     /// Queues a job, or answers the job an earlier request with the same key made (`created` false). The check and
     /// the insert are one transaction, so two racing requests with one key make one job.
-    public func insertJob(clusterId: String, type: String, params: String, actor: String,
+    public func insertJob(clusterId: String, type: String, params: String, actor: String, options: String? = nil,
                           idempotency: IdempotencyKey?) throws -> (job: JobRecord, created: Bool) {
         guard let idempotency = idempotency.map(keyed) else {
-            return (try insertJob(clusterId: clusterId, type: type, params: params, actor: actor), true)
+            return (try insertJob(clusterId: clusterId, type: type, params: params, actor: actor, options: options), true)
         }
         let createdAt = Timestamp.now()
         return try writeAndPost { db in
             if let existing = try Store.job(for: idempotency, db) { return ((existing, false), []) }
-            let job = try Store.insertJob(db, clusterId: clusterId, type: type, params: params, actor: actor, createdAt: createdAt)
+            let job = try Store.insertJob(db, clusterId: clusterId, type: type, params: params, actor: actor, options: options,
+                                          createdAt: createdAt)
             try db.execute("""
                 INSERT OR REPLACE INTO idempotency_keys (owner, key, request, job_id, created_at) VALUES (?, ?, ?, ?, ?)
                 """, idempotency.owner, idempotency.key, idempotency.request, job.id, createdAt)

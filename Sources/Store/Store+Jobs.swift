@@ -4,22 +4,23 @@ import SQLite
 /// effect is checked, so two threads can never both move a job, and a job the API cancelled can never start.
 extension Store {
     /// Queues a job for a registered cluster.
-    public func insertJob(clusterId: String, type: String, params: String, actor: String) throws -> JobRecord {
+    public func insertJob(clusterId: String, type: String, params: String, actor: String, options: String? = nil) throws -> JobRecord {
         let createdAt = Timestamp.now()
         return try writeAndPost { db in
-            let job = try Store.insertJob(db, clusterId: clusterId, type: type, params: params, actor: actor, createdAt: createdAt)
+            let job = try Store.insertJob(db, clusterId: clusterId, type: type, params: params, actor: actor, options: options,
+                                          createdAt: createdAt)
             return (job, [.job(job)])
         }
     }
 
-    static func insertJob(_ db: Connection, clusterId: String, type: String, params: String, actor: String,
+    static func insertJob(_ db: Connection, clusterId: String, type: String, params: String, actor: String, options: String?,
                           createdAt: String) throws -> JobRecord {
         guard try !db.query("SELECT 1 FROM clusters WHERE id = ?", clusterId).isEmpty else {
             throw StoreError.clusterNotFound(clusterId)
         }
         try db.execute("""
-            INSERT INTO jobs (cluster_id, type, status, params, actor, created_at) VALUES (?, ?, 'queued', ?, ?, ?)
-            """, clusterId, type, params, actor, createdAt)
+            INSERT INTO jobs (cluster_id, type, status, params, actor, created_at, options) VALUES (?, ?, 'queued', ?, ?, ?, ?)
+            """, clusterId, type, params, actor, createdAt, options)
         return try currentJob(db, db.lastInsertRowID)
     }
 
@@ -157,6 +158,31 @@ extension Store {
         }
     }
 
+    /// Records the post-conditions a job checked as it ended (JSON); only while it runs.
+    public func setVerification(jobId: Int64, verification: String) throws {
+        try writeAndPost { db in
+            try db.execute("UPDATE jobs SET verification = ? WHERE id = ? AND status = 'running'", verification, jobId)
+            return ((), db.changes == 1 ? [.job(try Store.currentJob(db, jobId))] : [])
+        }
+    }
+
+    /// Records the rate a job moved keys at, and by which method.
+    public func setMoveRate(jobId: Int64, keysPerSecond: Double, method: String) throws {
+        try write { db in
+            try db.execute("UPDATE jobs SET keys_per_second = ?, move_method = ? WHERE id = ?", keysPerSecond, method, jobId)
+        }
+    }
+
+    /// The rate the cluster's newest succeeded job that moved keys by `method` achieved, if any.
+    public func lastMoveRate(clusterId: String, method: String) throws -> Double? {
+        try read { db in
+            try db.query("""
+                SELECT keys_per_second FROM jobs WHERE cluster_id = ? AND move_method = ? AND status = 'succeeded'
+                AND keys_per_second > 0 ORDER BY id DESC LIMIT 1
+                """, clusterId, method).first?.double("keys_per_second")
+        }
+    }
+
     static func currentJob(_ db: Connection, _ id: Int64) throws -> JobRecord {
         guard let job = try db.query("SELECT * FROM jobs WHERE id = ?", id).first.map(Store.job) else {
             throw StoreError.corruptRecord("job \(id) vanished")
@@ -177,7 +203,8 @@ extension Store {
             errorMessage: row.string("error_message"), actor: row.string("actor") ?? "anonymous",
             createdAt: row.string("created_at") ?? "", startedAt: row.string("started_at"),
             finishedAt: row.string("finished_at"), snapshotBefore: row.int("snapshot_before"),
-            snapshotAfter: row.int("snapshot_after"), result: row.string("result"))
+            snapshotAfter: row.int("snapshot_after"), result: row.string("result"), options: row.string("options"),
+            verification: row.string("verification"))
     }
 }
 

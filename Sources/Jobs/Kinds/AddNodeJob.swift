@@ -73,3 +73,28 @@ public enum AddNodeJob: JobKind {
         return .completed
     }
 }
+
+extension AddNodeJob {
+    /// A new replica receives its master's whole data set: its memory and the sync's time are checked before.
+    public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
+        var effects = PlanEffects()
+        effects.commands = [(plan.node.address, ["CLUSTER", "MEET", "127.0.0.1", "6379"]), (plan.node.address, ["DBSIZE"])]
+        if let masterId = plan.node.masterId, let master = plan.node.masterAddress {
+            effects.copies = [(plan.node.address, master)]
+            effects.masters = [masterId]
+            effects.needs = [master]
+            effects.commands.append((plan.node.address, ["CLUSTER", "REPLICATE", masterId]))
+        }
+        return effects
+    }
+
+    public static func expectations(_ plan: Plan, params: Params) -> Expectations {
+        var expected = Expectations()
+        if let master = plan.node.masterId {
+            expected.replicas = [(plan.node.address, master)]
+        } else {
+            expected.masters = [plan.node.address]
+        }
+        return expected
+    }
+}

@@ -157,3 +157,13 @@ enum UnsafeCommand {
         }
     }
 }
+
+extension CallJob {
+    /// The command itself is checked with ACL DRYRUN on every chosen node.
+    public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
+        var effects = PlanEffects()
+        effects.needs = plan.nodes
+        effects.commands = plan.nodes.map { ($0, params.command) }
+        return effects
+    }
+}

@@ -50,3 +50,24 @@ public enum CreateJob: JobKind {
         return .completed
     }
 }
+
+extension CreateJob {
+    public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
+        var effects = PlanEffects()
+        effects.needs = plan.nodes
+        for node in plan.nodes {
+            effects.commands += [(node, ["CLUSTER", "ADDSLOTSRANGE", "0", "1"]), (node, ["CLUSTER", "MEET", "127.0.0.1", "6379"]),
+                                 (node, ["CLUSTER", "REPLICATE", String(repeating: "0", count: 40)])]
+        }
+        return effects
+    }
+
+    public static func expectations(_ plan: Plan, params: Params) -> Expectations {
+        var expected = Expectations()
+        expected.allSlotsCovered = true
+        expected.owners = plan.create.masters.filter { !$0.slots.isEmpty }.map { ($0.address, $0.slots) }
+        expected.masters = plan.create.masters.map(\.address)
+        expected.replicas = plan.create.replicas.map { ($0.address, $0.masterAddress) }
+        return expected
+    }
+}

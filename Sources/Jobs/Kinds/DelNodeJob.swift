@@ -86,3 +86,31 @@ public enum DelNodeJob: JobKind {
         return .completed
     }
 }
+
+extension DelNodeJob {
+    /// Removing a node that is down is recovery: only the nodes that must forget it are checked.
+    public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
+        let anyId = String(repeating: "0", count: 40)
+        var effects = PlanEffects()
+        effects.moves = plan.moves
+        effects.method = plan.migrationMethod
+        let node = plan.node.id.flatMap { topology.node(id: $0) }
+        let others = topology.nodes.filter { $0.id != plan.node.id && $0.reachable }.map(\.address)
+        effects.recovery = node.map { !$0.reachable || $0.flags.contains("fail") } ?? true
+        effects.needs = effects.recovery ? others : others + [plan.node.address]
+        effects.commands = PlanEffects.moveCommands(plan.moves, method: plan.migrationMethod, masters: topology.masters.map(\.address))
+            + others.map { ($0, ["CLUSTER", "FORGET", anyId]) }
+            + plan.reassign.map { ($0.replicaAddress, ["CLUSTER", "REPLICATE", anyId]) }
+        if !effects.recovery { effects.commands.append((plan.node.address, ["CLUSTER", "RESET", "HARD"])) }
+        if plan.node.role != "master", let id = plan.node.id { effects.removedReplicas = [id] }
+        return effects
+    }
+
+    public static func expectations(_ plan: Plan, params: Params) -> Expectations {
+        var expected = Expectations()
+        expected.owners = plan.moves.map { ($0.to, $0.slots) }
+        expected.absent = plan.node.id.map { [$0] } ?? []
+        expected.replicas = plan.reassign.map { ($0.replica, $0.master) }
+        return expected
+    }
+}

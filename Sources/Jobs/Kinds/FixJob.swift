@@ -51,3 +51,19 @@ public enum FixJob: JobKind {
 
     public static func migrationOptions(_ params: Params) -> MigrationOptions { MigrationOptions(replace: params.replace) }
 }
+
+extension FixJob {
+    /// Fix is for a broken cluster: the damage it repairs never blocks it.
+    public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
+        var effects = PlanEffects()
+        effects.recovery = true
+        effects.commands = topology.masters.filter(\.reachable).map { ($0.address, ["CLUSTER", "SETSLOT", "0", "STABLE"]) }
+        return effects
+    }
+
+    public static func expectations(_ plan: Plan, params: Params) -> Expectations {
+        var expected = Expectations()
+        expected.allSlotsCovered = plan.fix.unfixable.isEmpty
+        return expected
+    }
+}

@@ -35,3 +35,12 @@ public enum SetTimeoutJob: JobKind {
         return .completed
     }
 }
+
+extension SetTimeoutJob {
+    public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
+        var effects = PlanEffects()
+        effects.needs = plan.nodes
+        effects.commands = plan.nodes.flatMap { [($0, ["CONFIG", "SET", "cluster-node-timeout", "\(plan.nodeTimeoutMs)"]), ($0, ["CONFIG", "REWRITE"])] }
+        return effects
+    }
+}

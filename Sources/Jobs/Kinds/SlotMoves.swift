@@ -79,3 +79,31 @@ public struct LoadBalance: Codable, Sendable, Equatable {
     public var measure: String
     public var masters: [LoadBalancePlanner.Figure]
 }
+
+extension SlotMovesPlan {
+    /// Moves checked before (memory, big keys, permissions of every command, time) and proven after (owners, no
+    /// key left behind).
+    func effects(on topology: ClusterTopology) -> PlanEffects {
+        var effects = PlanEffects()
+        effects.moves = moves
+        effects.method = migrationMethod
+        effects.needs = Array(Set(moves.flatMap { [$0.fromAddress, $0.toAddress] })).sorted()
+        effects.commands = PlanEffects.moveCommands(moves, method: migrationMethod, masters: topology.masters.map(\.address))
+        return effects
+    }
+
+    var expectations: Expectations {
+        var expected = Expectations()
+        expected.owners = moves.map { ($0.to, $0.slots) }
+        expected.movedAway = moves.map { ($0.fromAddress, $0.slots) }
+        return expected
+    }
+}
+
+extension JobKind where Plan == SlotMovesPlan {
+    public static func effects(_ plan: SlotMovesPlan, params: Params, on topology: ClusterTopology) -> PlanEffects {
+        plan.effects(on: topology)
+    }
+
+    public static func expectations(_ plan: SlotMovesPlan, params: Params) -> Expectations { plan.expectations }
+}
