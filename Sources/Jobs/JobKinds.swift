@@ -12,6 +12,7 @@ public enum JobKinds {
         CallJob.self,
         RestoreJob.self,
         ImportJob.self,
+        ReplaceNodeJob.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

@@ -125,7 +125,7 @@ struct Preflight {
     private func memory(_ effects: PlanEffects, samples: (samples: [Int: SlotSampler.Sample], errors: [String])) -> PreflightCheck {
         // Bytes each receiving node gets: a move's target and the target's replicas; a new replica its master's data.
         var incoming: [String: Int64] = [:]
-        var sources: [String: String] = [:]
+        var sources: [String: Set<String>] = [:]
         for (index, move) in effects.moves.enumerated() {
             let bytes = samples.samples[index]?.bytes ?? 0
             var receivers = [move.toAddress]
@@ -134,7 +134,7 @@ struct Preflight {
             }
             for receiver in receivers {
                 incoming[receiver, default: 0] += bytes
-                sources[receiver] = "slots from \(move.fromAddress)"
+                sources[receiver, default: []].insert("slots from \(move.fromAddress)")
             }
         }
         var unreadable = samples.errors
@@ -142,7 +142,7 @@ struct Preflight {
             do {
                 let dataset = try session.memory(copy.master).usedMemory
                 incoming[copy.replica, default: 0] += dataset
-                sources[copy.replica] = "a full copy of \(copy.master)"
+                sources[copy.replica, default: []].insert("a full copy of \(copy.master)")
             } catch {
                 unreadable.append("\(copy.master): \(error)")
             }
@@ -164,7 +164,7 @@ struct Preflight {
                                         "limit": .string(info.limitName)])
             guard info.limit > 0 else { continue }
             let share = Double(after) / Double(info.limit)
-            let text = "\(address) would hold \(after) bytes (\(info.usedMemory) now + \(bytes) of \(sources[address] ?? "keys")), "
+            let text = "\(address) would hold \(after) bytes (\(info.usedMemory) now + \(bytes) of \((sources[address] ?? []).sorted().joined(separator: " and "))), "
                 + "\(Int((share * 100).rounded())) % of its \(info.limitName) \(info.limit)"
             if share > Preflight.memoryFailShare { fails.append(text) } else if share > Preflight.memoryWarnShare { warns.append(text) }
         }
