@@ -17,8 +17,11 @@ public struct FailoverRunner {
 
     /// What the checks before the switch found, for the job's result.
     public struct Outcome: Sendable, Equatable, Codable {
-        /// Bytes the replica was behind a master that still answered, accepted as possibly lost (0 when in sync).
+        /// Bytes the replica was behind a master that still answered, accepted as possibly lost (0 when in sync):
+        /// the offset gap, or the master's whole data set for a replica that never completed a sync.
         public var bytesAtRisk: Int64?
+        /// Keys the master held beyond the replica's, when the replica was behind.
+        public var keysAtRisk: Int?
         public var oldMasterKeysBefore: Int?
         public var newMasterKeysAfter: Int?
         public var oldMasterRejoined: Bool?
@@ -58,15 +61,24 @@ public struct FailoverRunner {
         case .force, .takeover:
             if masterAnswers {
                 let (state, replicaInfo, masterInfo) = try sync.state(replica: replica, master: master)
-                let gap = max(0, masterInfo.masterOffset - (replicaInfo.replicaOffset ?? replicaInfo.masterOffset))
+                var gap = max(0, masterInfo.masterOffset - (replicaInfo.replicaOffset ?? replicaInfo.masterOffset))
+                // A replica that never completed a sync does not share its master's replication id: its offset says
+                // nothing, and what it lacks is everything.
+                if replicaInfo.replicationId != masterInfo.replicationId, let dataset = try? session.memory(master).usedMemory {
+                    gap = max(gap, dataset)
+                }
                 if !state.isInSync {
+                    let masterKeys = (try? session.call(master, ["DBSIZE"], idempotent: true).int).flatMap { $0 } ?? 0
+                    let replicaKeys = (try? session.call(replica, ["DBSIZE"], idempotent: true).int).flatMap { $0 } ?? 0
+                    outcome.keysAtRisk = Int(max(0, masterKeys - replicaKeys))
                     guard acceptDataLoss else {
                         throw .replicaNotSynced("\(master) still answers and \(replica) is \(state): replica offset "
                             + "\(replicaInfo.replicaOffset ?? 0), master offset \(masterInfo.masterOffset). A \(mode.rawValue) failover "
-                            + "would lose up to \(gap) bytes of writes. Use \"mode\": \"default\" (it waits for the replica), or send "
+                            + "would lose up to \(gap) bytes (\(outcome.keysAtRisk ?? 0) keys) of writes. Use \"mode\": \"default\" (it waits for the replica), or send "
                             + "\"accept_data_loss\": true to accept that loss")
                     }
-                    observer.event("accept_data_loss: \(replica) is \(state); up to \(gap) bytes of writes may be lost", node: replica)
+                    observer.event("accept_data_loss: \(replica) is \(state); up to \(gap) bytes (\(outcome.keysAtRisk ?? 0) keys) of "
+                                   + "writes may be lost", node: replica)
                 }
                 outcome.bytesAtRisk = state.isInSync ? 0 : gap
             } else {

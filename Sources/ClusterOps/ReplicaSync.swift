@@ -32,7 +32,7 @@ public struct ReplicaSync {
         var last: ReplicaSyncState = .linkDown(seconds: nil)
         var lastStep = ""
         var lastProgress = Date()
-        var lastMark: Int64 = -1
+        var lastMark: Int64 = -2
         var lastMaster = ReplicationInfo.parse("")
         try session.waitUntil("\(replica) holds the data of \(master)", timeout: timeout, giveUp: { () throws(ClusterOpsError) in
             let held = Date().timeIntervalSince(start)
@@ -57,7 +57,8 @@ public struct ReplicaSync {
                 mark = -1
                 step = "waiting for \(replica) to connect to \(master)"
             }
-            if mark != lastMark || replicaInfo.loading {
+            // Only a new high counts: a sync that keeps failing and starting over (no masterauth) goes nowhere.
+            if mark > lastMark || replicaInfo.loading {
                 lastMark = mark
                 lastProgress = Date()
             } else if Date().timeIntervalSince(lastProgress) > stallLimit {

@@ -18,7 +18,7 @@ import Testing
             let route = "/clusters/{id}/\(kind.name)"
             #expect(routed.contains("POST \(route)"), "kind \(kind.name) has no route")
             let schema = try #require(OpenAPIPaths.postBodySchema(path: route, in: spec), "openapi.yaml has no POST \(route) body")
-            #expect(OpenAPIPaths.properties(ofSchema: schema, in: spec) == kind.fields.union(["dry_run"]),
+            #expect(OpenAPIPaths.properties(ofSchema: schema, in: spec) == kind.fields.union(["dry_run"]).union(JobOptions.fields),
                     "\(schema) in openapi.yaml and \(kind.name)'s fields disagree")
         }
         #expect(OpenAPIPaths.enumValues(ofSchema: "JobType", in: spec) == JobKinds.names)
