@@ -54,6 +54,8 @@ def _dry_run(path, body):
         body["to"] = _pick(MASTERS, body["to"])
         if isinstance(body.get("from"), list):
             body["from"] = [_pick(MASTERS, [index, item]) for index, item in enumerate(body["from"])]
+    elif kind == "replace-node" and "node" in body:
+        body["node"] = _pick(MASTERS + REPLICAS, body["node"])
     elif kind == "add-node" and "master" in body:
         body["master"] = _pick(MASTERS, body["master"])
     elif kind == "rebalance" and isinstance(body.get("weights"), dict):
