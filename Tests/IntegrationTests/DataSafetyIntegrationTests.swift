@@ -162,6 +162,13 @@ struct DataSafetyIntegrationTests {
         let time = try #require(checks.first { $0["name"] as? String == "time" })
         #expect(((time["figures"] as? [String: Any])?["keys_to_move"] as? Int ?? 0) > 10_000, "\(time)")
 
+        // A big key in a slot that moves is named with its size (big_key_bytes lowered to see one without 64 MB).
+        _ = try setup.cluster.nodes[1].cli(["SET", "big", String(repeating: "x", count: 20_000)])
+        let withBig = try client.post("/clusters/full/reshard", body + #","dry_run":true,"big_key_bytes":10240}"#).object
+        let big = ((withBig["plan"] as? [String: Any])?["preflight"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "big_keys" }
+        #expect(big?["status"] as? String == "warn", "\(big ?? [:])")
+        #expect((big?["message"] as? String ?? "").contains("big ("), "\(big ?? [:])")
+
         let refused = try client.post("/clusters/full/reshard", body + "}")
         #expect(refused.status == 422)
         #expect(refused.object["code"] as? String == "preflight_failed")
@@ -211,6 +218,50 @@ struct DataSafetyIntegrationTests {
         #expect(late["status"] as? String == "failed")
         #expect((late["error"] as? [String: Any])?["code"] as? String == "topology_changed", "\(late["error"] ?? "")")
         setup.cluster.expectSettled(from: setup.cluster.nodes[0])
+    }
+
+    /// The service's ACL user may not MIGRATE: the plan's permissions check names the command, the user and the
+    /// node (ACL DRYRUN), and the job is refused before the first slot, where it would otherwise have failed.
+    @Test func missingPermissionIsFoundBeforeTheMove() throws {
+        let cluster = try TestCluster(nodes: 4)
+        defer { cluster.stop() }
+        try cluster.create(count: 3, replicas: 0)
+        for node in cluster.nodes {
+            _ = try node.cli(["ACL", "SETUSER", "ops", "on", ">ops-pw", "~*", "&*", "+@all", "-migrate"])
+        }
+        let service = try TestService()
+        defer { service.stop() }
+        let client = service.client
+        #expect(try client.post("/clusters", #"{"id":"acl","seeds":["\#(cluster.nodes[0].address)"],"username":"ops","password":"ops-pw"}"#).status == 201)
+        try ClusterKeys.write(count: 5_000, seed: cluster.nodes[0].address)
+        try client.runJob("acl", "add-node", #"{"address":"\#(cluster.nodes[3].address)"}"#)
+        let body = #"{"to":"\#(cluster.nodes[3].address)","slots":1000"#
+        let dry = try client.post("/clusters/acl/reshard", body + #","dry_run":true}"#).object
+        let permissions = ((dry["plan"] as? [String: Any])?["preflight"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "permissions" }
+        #expect(permissions?["status"] as? String == "fail", "\(permissions ?? [:])")
+        let message = permissions?["message"] as? String ?? ""
+        #expect(message.contains("MIGRATE") && message.contains("'ops'") && message.contains(cluster.nodes[0].address), "\(message)")
+        let refused = try client.post("/clusters/acl/reshard", body + "}")
+        #expect(refused.status == 422 && refused.object["code"] as? String == "preflight_failed", "\(refused.text)")
+        #expect(cluster.openSlotMarkers().isEmpty)
+        cluster.expectClean(from: cluster.nodes[0])
+    }
+
+    /// Removing the only replica of a master: the replication check warns that the master is left without one.
+    @Test func removingTheLastReplicaIsWarned() throws {
+        let cluster = try TestCluster(nodes: 6)
+        defer { cluster.stop() }
+        try cluster.create(replicas: 1)
+        let service = try TestService()
+        defer { service.stop() }
+        let client = service.client
+        #expect(try client.post("/clusters", #"{"id":"orphan","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
+        let replica = try #require((try client.topology("orphan")["nodes"] as? [[String: Any]] ?? [])
+            .first { $0["role"] as? String == "replica" }?["address"] as? String)
+        let dry = try client.post("/clusters/orphan/del-node", #"{"node":"\#(replica)","dry_run":true}"#).object
+        let replication = ((dry["plan"] as? [String: Any])?["preflight"] as? [[String: Any]] ?? []).first { $0["name"] as? String == "replication" }
+        #expect(replication?["status"] as? String == "warn", "\(replication ?? [:])")
+        #expect((replication?["message"] as? String ?? "").contains("would have no replica"), "\(replication ?? [:])")
     }
 
     private func waitFor(_ what: String, timeout: Double = 20, _ condition: () -> Bool) throws {

@@ -40,6 +40,9 @@ struct Preflight {
 
     private func health(_ effects: PlanEffects) -> PreflightCheck {
         var problems: [String] = []
+        if !topology.nodes.contains(where: \.reachable) {
+            problems.append("no node of the cluster answers: \(topology.nodes.compactMap(\.error).first ?? "no seed replied")")
+        }
         for address in Set(effects.needs).sorted() {
             guard let node = topology.nodes.first(where: { $0.isNamed(address) }) else { continue }
             if !node.reachable { problems.append("\(address) does not answer: \(node.error ?? "no reply")") }

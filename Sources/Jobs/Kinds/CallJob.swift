@@ -159,9 +159,11 @@ enum UnsafeCommand {
 }
 
 extension CallJob {
-    /// The command itself is checked with ACL DRYRUN on every chosen node.
+    /// The command itself is checked with ACL DRYRUN on every chosen node; an admin's tool for any state of the
+    /// cluster, so only its nodes must answer.
     public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
         var effects = PlanEffects()
+        effects.recovery = true
         effects.needs = plan.nodes
         effects.commands = plan.nodes.map { ($0, params.command) }
         return effects

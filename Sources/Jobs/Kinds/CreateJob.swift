@@ -52,8 +52,10 @@ public enum CreateJob: JobKind {
 }
 
 extension CreateJob {
+    /// Lone nodes report cluster_state:fail until the cluster is formed: only that they answer is checked.
     public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
         var effects = PlanEffects()
+        effects.recovery = true
         effects.needs = plan.nodes
         for node in plan.nodes {
             effects.commands += [(node, ["CLUSTER", "ADDSLOTSRANGE", "0", "1"]), (node, ["CLUSTER", "MEET", "127.0.0.1", "6379"]),

@@ -37,8 +37,10 @@ public enum SetTimeoutJob: JobKind {
 }
 
 extension SetTimeoutJob {
+    /// Tuning timeouts moves no data and is often what a struggling cluster needs: only its nodes must answer.
     public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
         var effects = PlanEffects()
+        effects.recovery = true
         effects.needs = plan.nodes
         effects.commands = plan.nodes.flatMap { [($0, ["CONFIG", "SET", "cluster-node-timeout", "\(plan.nodeTimeoutMs)"]), ($0, ["CONFIG", "REWRITE"])] }
         return effects
