@@ -66,4 +66,41 @@ struct ReplaceNodeIntegrationTests {
         #expect(try ClusterKeys.verify(count: 20_000, seed: valkey.nodes[0].address) == 20_000)
         valkey.expectClean(from: valkey.nodes[0])
     }
+
+    /// kill -9 of the service while the new node's first sync is under way (its progress shows the sync), then a
+    /// restart: the job resumes from the cluster's state (the node has joined; it only waits for the sync), takes
+    /// over and removes the old master, with every key in place.
+    @Test func killedDuringTheSyncResumesAndFinishes() throws {
+        let cluster = try TestCluster(nodes: 4)
+        defer { cluster.stop() }
+        try cluster.create(count: 3, replicas: 0)
+        try ClusterKeys.write(count: 100_000, seed: cluster.nodes[0].address)
+        let database = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-replace-\(UUID().uuidString).sqlite").path
+        var service: ServiceProcess? = try ServiceProcess(databasePath: database)
+        let client = service!.client
+        #expect(try client.post("/clusters", #"{"id":"swap","seeds":["\#(cluster.nodes[1].address)"]}"#).status == 201)
+        let old = cluster.nodes[0], new = cluster.nodes[3]
+        let job = try client.submit("swap", "replace-node", #"{"node":"\#(old.address)","with":"\#(new.address)"}"#)
+        // Redis's default repl-diskless-sync-delay (5 s) holds the first sync back: the job waits on it.
+        var step = ""
+        for _ in 0..<400 where !step.contains("sync") && !step.contains("connect") {
+            step = ((try client.get("/jobs/\(job)").object["progress"] as? [String: Any])?["step"] as? String) ?? ""
+            Thread.sleep(forTimeInterval: 0.025)
+        }
+        #expect(step.contains("sync") || step.contains("connect"), "the job never waited for the sync: \(step)")
+        service!.kill9()
+        service = nil
+
+        let restarted = try ServiceProcess(databasePath: database)
+        let finished = try restarted.client.waitForJob(job, timeout: 180)
+        #expect(finished["status"] as? String == "succeeded", "\(finished["error"] ?? "")")
+        #expect(try restarted.client.get("/jobs/\(job)/events").text.contains("resuming"))
+        let topology = try restarted.client.topology("swap")
+        let addresses = (topology["nodes"] as? [[String: Any]] ?? []).compactMap { $0["address"] as? String }
+        #expect(!addresses.contains(old.address) && addresses.contains(new.address))
+        #expect(masters(topology)[new.address]?["slot_count"] as? Int == 5461)
+        #expect(try ClusterKeys.verify(count: 100_000, seed: new.address) == 100_000)
+        cluster.expectClean(from: new)
+        #expect(restarted.terminate() == 0)
+    }
 }
