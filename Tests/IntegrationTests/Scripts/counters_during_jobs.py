@@ -19,7 +19,8 @@ import time
 import urllib.request
 
 import redis
-from redis.crc import key_slot
+
+from counters import counter_keys, judge
 
 seed_port, service_port, cluster = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 jobs_to_run = json.loads(sys.argv[4])
@@ -27,14 +28,6 @@ count = int(sys.argv[5]) if len(sys.argv) > 5 else 512
 base = f"http://127.0.0.1:{service_port}"
 
 
-def counter_keys(count):
-    width = 16384 / count
-    chosen, n = {}, 0
-    while len(chosen) < count:
-        key = f"counter:{n}"
-        chosen.setdefault(int(key_slot(key.encode()) / width), key)
-        n += 1
-    return [chosen[stretch] for stretch in sorted(chosen)]
 
 
 def call(method, path, body=None):
@@ -89,14 +82,7 @@ for kind, body in jobs_to_run:
     if job.get("status") != "succeeded":
         break
 
-lost, extra = [], []
-for key in keys:
-    raw = client.get(key)
-    value = int(raw) if raw is not None else None
-    if value is None or value < acked[key]:
-        lost.append({"key": key, "value": value, "acked": acked[key]})
-    elif value > acked[key]:
-        extra.append({"key": key, "value": value, "acked": acked[key]})
+lost, extra = judge(client, acked)
 
 print(json.dumps({"jobs": report, "counters": len(keys), "ops": ops, "errors": errors[:50], "error_count": len(errors),
                   "lost": lost, "extra": extra}))

@@ -21,7 +21,8 @@ import time
 import urllib.request
 
 import redis
-from redis.crc import key_slot
+
+from counters import counter_keys, judge
 
 seed_port, service_port, cluster, target, slots = (int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4],
                                                    int(sys.argv[5]))
@@ -29,16 +30,6 @@ count = int(sys.argv[6]) if len(sys.argv) > 6 else 2048
 base = f"http://127.0.0.1:{service_port}"
 
 
-def counter_keys(count):
-    """One key per stretch of 16384/count slots: the first `counter:N` that hashes into each stretch."""
-    width = 16384 / count
-    chosen, n = {}, 0
-    while len(chosen) < count:
-        key = f"counter:{n}"
-        stretch = int(key_slot(key.encode()) / width)
-        chosen.setdefault(stretch, key)
-        n += 1
-    return [chosen[stretch] for stretch in sorted(chosen)]
 
 
 def job_state(job_id):
@@ -82,14 +73,7 @@ while time.time() < deadline:
             break
 job = job_state(job["id"])
 
-lost, extra = [], []
-for key in keys:
-    raw = client.get(key)
-    value = int(raw) if raw is not None else None
-    if value is None or value < acked[key]:
-        lost.append({"key": key, "value": value, "acked": acked[key]})
-    elif value > acked[key]:
-        extra.append({"key": key, "value": value, "acked": acked[key]})
+lost, extra = judge(client, acked)
 
 print(json.dumps({"job": job["status"], "job_error": job.get("error"), "job_id": job["id"], "counters": len(keys),
                   "ops": ops, "ops_while_running": ops_while_running, "errors": errors[:50],
