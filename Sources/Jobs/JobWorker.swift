@@ -196,10 +196,10 @@ public final class JobWorker: @unchecked Sendable {
             let before = try snapshot(cluster.id, topology, reason: "job-before", jobId: job.id)
             let etag = TopologyDigest.etag(topology)
             if let expected = options.ifMatch, !TopologyDigest.matches(expected, etag: etag) {
-                let message = "the cluster changed since the plan was reviewed (If-Match \(expected), now \"\(etag)\"): nothing was "
-                    + "changed. Review a new dry run and submit again"
-                try store.appendEvent(jobId: job.id, level: "error", message: message)
-                try fail(job.id, from: .queued, code: "topology_changed", message: message, snapshotAfter: before)
+                let error = ClusterOpsError.topologyChanged("If-Match \(expected), now \"\(etag)\"; nothing was changed. "
+                                                            + "Review a new dry run and submit again")
+                try store.appendEvent(jobId: job.id, level: "error", message: error.description)
+                try fail(job.id, from: .queued, code: error.code, message: error.description, snapshotAfter: before)
                 return true
             }
             let planned: PlannedJob
@@ -266,6 +266,7 @@ public final class JobWorker: @unchecked Sendable {
                                  checkpoint: reporter)
         do {
             let outcome = try K.execute(plan, params: params, in: context)
+            let executed = Date()
             if let failure = reporter.storeFailure {
                 throw StoreError.unavailable(failure)
             }
@@ -288,7 +289,7 @@ public final class JobWorker: @unchecked Sendable {
                 try fail(job.id, from: .running, code: error.code, message: error.description, snapshotAfter: after)
             } else {
                 try updateSeeds(cluster, topology)
-                try recordRate(job, plan: plan, keysMoved: reporter.keysMoved)
+                try recordRate(job, plan: plan, keysMoved: reporter.keysMoved, until: executed)
                 try store.appendEvent(jobId: job.id, message: "succeeded; verified: " + verification.checks.map(\.detail).joined(separator: "; "))
                 try finish(job.id, .succeeded, snapshotAfter: after)
             }
@@ -306,10 +307,10 @@ public final class JobWorker: @unchecked Sendable {
     }
 
     /// The rate a job that moved keys achieved, for the next plan's time estimate.
-    private func recordRate<Plan>(_ job: JobRecord, plan: Plan, keysMoved: Int) throws {
+    private func recordRate<Plan>(_ job: JobRecord, plan: Plan, keysMoved: Int, until end: Date) throws {
         guard keysMoved > 0, let moving = plan as? any SlotMovingPlan,
               let started = job.startedAt.flatMap(Timestamp.parse) else { return }
-        let seconds = max(Date().timeIntervalSince(started), 0.001)
+        let seconds = max(end.timeIntervalSince(started), 0.001)
         let method = if case .atomic = moving.migrationMethod { "atomic" } else { "keys" }
         try store.setMoveRate(jobId: job.id, keysPerSecond: Double(keysMoved) / seconds, method: method)
     }
