@@ -93,7 +93,7 @@ struct CLIIntegrationTests {
         let added = try run(["add-node", "c1", "--address", cluster.nodes[3].address, "--wait"])
         #expect(added.status == 0, "\(added.output)\(added.errors)")
         #expect(added.output.contains("succeeded"))
-        let dryRun = try run(["reshard", "c1", "--to", cluster.nodes[3].address, "--slots", "100", "--dry-run"])
+        let dryRun = try run(["reshard", "c1", "--to", cluster.nodes[3].address, "--slots", "100", "--dry-run", "--json"])
         #expect(dryRun.status == 0)
         #expect(dryRun.output.contains("\"dry_run\" : true"))
         let reshard = try run(["reshard", "c1", "--to", cluster.nodes[3].address, "--slots", "300", "--wait"])
@@ -141,6 +141,75 @@ struct CLIIntegrationTests {
         #expect(!jobs.output.contains("succeeded"))
         let help = try run(["reshard", "--help"])
         #expect(help.output.contains("Exit codes: 0 succeeded"))
+        cluster.expectSettled(from: cluster.nodes[0])
+    }
+
+    /// A reviewed plan runs as reviewed: --dry-run prints the preflight checks and the topology etag with the command
+    /// that applies exactly that plan; run with it, the job ends verified; with an etag the cluster no longer has,
+    /// nothing is queued.
+    @Test func aDryRunsEtagRunsThatPlanAndAStaleOneIsRefused() throws {
+        let cluster = try TestCluster(nodes: 4)
+        defer { cluster.stop() }
+        try cluster.create(count: 3, replicas: 0)
+        try ClusterKeys.write(count: 5_000, seed: cluster.nodes[0].address)
+        let service = try SecuredService()
+        defer { service.stop() }
+        func run(_ arguments: [String]) throws -> Run {
+            try Self.cli(arguments, server: service.url, token: AccessIntegrationTests.adminToken)
+        }
+        #expect(try run(["register", "c1", "--seed", cluster.nodes[0].address]).status == 0)
+        let added = try run(["add-node", "c1", "--address", cluster.nodes[3].address, "--wait"])
+        #expect(added.status == 0, "\(added.output)\(added.errors)")
+        let target = cluster.nodes[3].address
+
+        // A failing check refuses the submission: exit 2, and the check is printed with its action, not only named.
+        _ = try cluster.nodes[3].cli(["CONFIG", "SET", "maxmemory", "1mb"])
+        let full = try run(["reshard", "c1", "--to", target, "--slots", "200", "--wait"])
+        _ = try cluster.nodes[3].cli(["CONFIG", "SET", "maxmemory", "0"])
+        #expect(full.status == 2, "\(full.output)\(full.errors)")
+        #expect(full.errors.contains("[preflight_failed]"))
+        let failing = "(?m)^  FAIL  memory_headroom  \(target) would hold .* — raise maxmemory"
+        #expect(full.errors.range(of: failing, options: .regularExpression) != nil, "\(full.errors)")
+        #expect(!full.errors.contains("  ok  "), "only the checks that did not pass")
+
+        let dryRun = try run(["reshard", "c1", "--to", target, "--slots", "200", "--dry-run"])
+        #expect(dryRun.status == 0, "\(dryRun.errors)")
+        #expect(dryRun.output.contains("dry run of reshard on c1, nothing changed: "), "\(dryRun.output)")
+        #expect(dryRun.output.contains("preflight:"))
+        for name in ["health", "replication", "memory_headroom", "big_keys", "permissions", "time"] {
+            #expect(dryRun.output.range(of: "(?m)^  (ok  |WARN|FAIL)  \(name) +\\S", options: .regularExpression) != nil,
+                    "no preflight line for \(name):\n\(dryRun.output)")
+        }
+        #expect(dryRun.output.range(of: "(?m)^  ok    health ", options: .regularExpression) != nil)
+        #expect(!dryRun.output.contains("\u{1B}["), "no colour when not on a terminal")
+        let etagLine = try #require(dryRun.output.range(of: "(?m)^topology etag: [0-9a-f]+$", options: .regularExpression),
+                                    "\(dryRun.output)")
+        let etag = String(dryRun.output[etagLine].dropFirst("topology etag: ".count))
+        let hint = try #require(dryRun.output.split(separator: "\n").last)
+        #expect(hint.hasPrefix("to run exactly this plan: "), "\(dryRun.output)")
+        #expect(hint.hasSuffix("reshard c1 --to \(target) --slots 200 --if-match \(etag)"), "\(hint)")
+        #expect(!hint.contains("--dry-run"))
+
+        let applied = try run(["reshard", "c1", "--to", target, "--slots", "200", "--if-match", etag, "--wait"])
+        #expect(applied.status == 0, "\(applied.output)\(applied.errors)")
+        #expect(applied.output.range(of: #"reshard on c1: succeeded, (\d+)/\1 slots"#, options: .regularExpression) != nil,
+                "\(applied.output)")
+        #expect(applied.output.contains("\nverification: passed\n"), "\(applied.output)")
+        #expect(applied.output.range(of: "(?m)^  OK    owners_as_planned +\\S", options: .regularExpression) != nil, "\(applied.output)")
+
+        // Stale: an etag the cluster never had, and the one the reshard just changed. Exit 2, nothing queued.
+        func jobCount() throws -> Int {
+            let list = try JSONSerialization.jsonObject(with: Data(try run(["jobs", "--cluster", "c1", "--json"]).output.utf8))
+            return ((list as? [String: Any])?["items"] as? [Any])?.count ?? -1
+        }
+        let jobsBefore = try jobCount()
+        for stale in ["0000", etag] {
+            let refused = try run(["reshard", "c1", "--to", target, "--slots", "10", "--if-match", stale, "--wait"])
+            #expect(refused.status == 2, "\(refused.output)\(refused.errors)")
+            #expect(refused.errors.contains("412") && refused.errors.contains("topology_changed"), "\(refused.errors)")
+            #expect(!refused.output.contains("queued"))
+        }
+        #expect(try jobCount() == jobsBefore, "a refused submission queued nothing")
         cluster.expectSettled(from: cluster.nodes[0])
     }
 

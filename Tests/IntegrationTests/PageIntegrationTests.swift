@@ -55,8 +55,62 @@ struct PageIntegrationTests {
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]), "\(name) is a PNG")
             #expect(png.count > 10_000)
         }
+        // The finished job's detail, opened as a user opens it, lists its plan's preflight checks and its verification.
+        // The script's DevTools driver is reused as a module, so this is one more Chromium start, not another driver.
+        let jobId = try #require(summary["job"] as? Int)
+        let detail = try Self.jobDetail(url: "http://127.0.0.1:\(service.port)", token: AccessIntegrationTests.readToken, jobId: jobId,
+                                        scripts: script.deletingLastPathComponent(), chromium: chromium)
+        #expect(detail["visible"] as? Bool == true, "\(detail)")
+        let checks = detail["preflight"] as? [String] ?? []
+        #expect(Set(checks.map { String($0.split(separator: ":")[0]) })
+                == ["health", "replication", "memory_headroom", "big_keys", "permissions", "time"], "\(detail)")
+        #expect(checks.allSatisfy { $0.hasSuffix(":ok") || $0.hasSuffix(":warn") || $0.hasSuffix(":fail") }, "\(detail)")
+        #expect(detail["verification"] as? String == "true", "\(detail)")
+
         // The token travelled in headers only: no URL the service saw, and no log line, carries it.
         #expect(!service.log.contains(AccessIntegrationTests.operatorToken))
         cluster.expectSettled(from: cluster.nodes[0])
+    }
+
+    /// Opens the page with `token`, clicks the job's "details" and answers what its detail shows: visible, each
+    /// preflight check as `name:status`, and the verification's `data-passed`.
+    static func jobDetail(url: String, token: String, jobId: Int, scripts: URL, chromium: String) throws -> [String: Any] {
+        let probe = #"""
+            import json, sys
+            sys.path.insert(0, sys.argv[1])
+            from page_during_reshard import DevTools, wait_for
+            url, token, job, chromium = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
+            devtools = DevTools(chromium)
+            try:
+                devtools.attach()
+                devtools.send("Page.navigate", {"url": url + "/"})
+                wait_for(devtools, "document.readyState === 'complete' && !!document.querySelector('#token')", 30, "the page")
+                devtools.evaluate(f"document.querySelector('#token').value = {json.dumps(token)};"
+                                  "document.querySelector('#connect').click(); true")
+                row = f"document.querySelector('.job[data-job=\"{job}\"]')"
+                wait_for(devtools, f"!!{row} && !!{row}.querySelector('button.more')", 30, "the job")
+                devtools.evaluate(f"{row}.querySelector('button.more').click(); true")
+                print(json.dumps(devtools.evaluate(
+                    f"(() => {{ const d = {row}.querySelector('[data-role=detail]');"
+                    " const verification = d.querySelector('[data-role=verification]');"
+                    " return { visible: !d.hidden && d.offsetHeight > 0,"
+                    " preflight: Array.from(d.querySelectorAll('[data-role=preflight] li'))"
+                    ".map(li => li.dataset.check + ':' + li.dataset.status),"
+                    " verification: verification ? verification.dataset.passed : null }; })()")))
+            finally:
+                devtools.close()
+            """#
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", "-c", probe, scripts.path, url, token, String(jobId), chromium]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.standardError
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        #expect(process.terminationStatus == 0, "\(text)")
+        return (try? JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8))) as? [String: Any] ?? [:]
     }
 }

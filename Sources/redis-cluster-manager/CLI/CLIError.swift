@@ -37,7 +37,14 @@ enum CLIError: Error {
         let code = (problem["code"] as? String).map { " [\($0)]" } ?? ""
         let title = (problem["title"] as? String).map { "\($0): " } ?? ""
         if response.status >= 500 { return .serverError(status: response.status, detail: title + detail + code) }
-        return .rejected(status: response.status, detail: title + detail + code)
+        var more = ""
+        if problem["code"] as? String == "preflight_failed" {
+            let checks = problem["preflight"] as? [[String: Any]] ?? []
+            // The detail names the checks; the operator needs their figures and actions to decide between fixing and --force.
+            more = "\n" + PreflightLines.render(checks.filter { $0["status"] as? String != "ok" }, style: Style(enabled: false))
+                + "\n(--force runs it anyway; the checks are still recorded)"
+        }
+        return .rejected(status: response.status, detail: title + detail + code + more)
     }
 }
 
@@ -53,7 +60,7 @@ func runCLI(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as CLIError {
-        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(TerminalText.safe(lines: error.message))\n".utf8))
         throw ExitCode(error.exitCode)
     }
 }

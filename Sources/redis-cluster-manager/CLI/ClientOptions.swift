@@ -29,7 +29,7 @@ struct ClientOptions: ParsableArguments {
            let pretty = try? JSONSerialization.data(withJSONObject: value, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
             print(String(decoding: pretty, as: UTF8.self))
         } else {
-            print(response.text)
+            print(TerminalText.safe(lines: response.text))
         }
     }
 }
@@ -57,4 +57,28 @@ struct Style {
     func dim(_ text: String) -> String { wrap(text, "2") }
 
     private func wrap(_ text: String, _ code: String) -> String { enabled ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text }
+}
+
+/// Text from the service (or a cluster, through it) made harmless for a terminal: an escape sequence in a node's
+/// reply or a job's message could otherwise move the cursor, retitle the window or hide what follows.
+enum TerminalText {
+    /// One line: every control character (newlines too) and bidirectional override shows as a visible `\u{…}`.
+    static func safe(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if scalar.properties.generalCategory == .control || (0x202A...0x202E).contains(scalar.value)
+                || (0x2066...0x2069).contains(scalar.value) {
+                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+            } else {
+                out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
+    }
+
+    /// Several lines, each made safe; the line breaks stay.
+    static func safe(lines text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n", omittingEmptySubsequences: false)
+            .map { safe(String($0)) }.joined(separator: "\n")
+    }
 }

@@ -15,6 +15,16 @@ struct JobOptions: ParsableArguments {
     @Option(help: "Sent as Idempotency-Key: a retry with the same key and the same flags within 24 h answers the first job instead of starting another. Env: RCM_IDEMPOTENCY_KEY.")
     var idempotencyKey: String?
 
+    @Option(help: ArgumentHelp("Sent as If-Match: the topology etag a --dry-run printed. A cluster that changed since is refused "
+                               + "(exit 2), now and when the job starts.", valueName: "etag"))
+    var ifMatch: String?
+
+    @Flag(help: "Run the job even when a preflight check fails (the checks are still made and recorded).")
+    var force = false
+
+    @Option(help: "The size (bytes, at least 1024) from which a key in the slots to move counts as big for the big_keys check.")
+    var bigKeyBytes: Int?
+
     @OptionGroup var client: ClientOptions
 
     /// Submits `kind` with `body`; prints the plan (dry run), the queued job, or (with --wait) follows it to its end.
@@ -23,14 +33,17 @@ struct JobOptions: ParsableArguments {
             let service = try client.client()
             var body = body
             if dryRun { body["dry_run"] = true }
+            if force { body["force"] = true }
+            if let bigKeyBytes { body["big_key_bytes"] = bigKeyBytes }
             var headers: [(String, String)] = []
             if let key = idempotencyKey ?? ProcessInfo.processInfo.environment["RCM_IDEMPOTENCY_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) {
                 headers.append(("Idempotency-Key", key))
             }
+            if let ifMatch { headers.append(("If-Match", ifMatch)) }
             let response = try client.expectSuccess(try service.post("/clusters/\(Self.escape(cluster))/\(kind)", json: body,
                                                                      headers: headers))
             if dryRun {
-                client.printJSON(response)
+                if client.json { client.printJSON(response) } else { print(DryRunReport.render(response, kind: kind, cluster: cluster)) }
                 return
             }
             let job = response.object
@@ -47,6 +60,7 @@ struct JobOptions: ParsableArguments {
                 printObject(final)
             } else {
                 print(JobOutcome.summary(final))
+                if let verification = JobOutcome.verification(final) { print(verification) }
             }
             try JobOutcome.check(final)
         }
@@ -189,11 +203,33 @@ struct Failover: ParsableCommand {
     @OptionGroup var job: JobOptions
     @Option(help: "The replica to promote (id or host:port).") var replica: String
     @Option(help: "default, force or takeover.") var mode: String?
+    @Option(help: "How long (0-3600 s, default 60) the default mode waits for the replica to be in sync.") var waitSeconds: Int?
+    @Flag(help: "Let force or takeover promote a replica that is behind a live master (the gap is recorded as bytes at risk).")
+    var acceptDataLoss = false
 
     func run() throws {
         var body: [String: Any] = ["replica": replica]
         if let mode { body["mode"] = mode }
+        if let waitSeconds { body["wait_seconds"] = waitSeconds }
+        if acceptDataLoss { body["accept_data_loss"] = true }
         try job.submit("failover", body)
+    }
+}
+
+struct ReplaceNode: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "replace-node",
+        abstract: "Replace a node by an empty one: it joins the old one's shard, syncs, takes over, and the old one is removed.",
+        discussion: ExitCodes.help)
+    @OptionGroup var job: JobOptions
+    @Option(help: "The node to replace (id or host:port).") var node: String
+    @Option(name: .customLong("with"), help: "The empty node that takes its place, host:port.") var replacement: String
+    @Option(help: "How long (0-3600 s, default 60) the takeover of a master waits for the new node to be in sync.") var waitSeconds: Int?
+
+    func run() throws {
+        var body: [String: Any] = ["node": node, "with": replacement]
+        if let waitSeconds { body["wait_seconds"] = waitSeconds }
+        try job.submit("replace-node", body)
     }
 }
 
@@ -223,10 +259,10 @@ struct Create: ParsableCommand {
 struct Call: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run one command on every node (admin role), as redis-cli --cluster call; prints each node's reply.",
-        discussion: "Commands that would break the cluster or lose data are refused unless --force. " + ExitCodes.help)
+        discussion: "Commands that would break the cluster or lose data are refused unless --force (the same \"force\" field that "
+            + "overrides failing preflight checks). " + ExitCodes.help)
     @OptionGroup var job: JobOptions
     @Option(help: "all (default), masters or replicas.") var nodes: String?
-    @Flag(help: "Run a command the service refuses as unsafe.") var force = false
     @Argument(parsing: .postTerminator, help: "The command, after --, e.g. -- CONFIG SET maxmemory-policy allkeys-lru")
     var command: [String] = []
 
@@ -237,7 +273,6 @@ struct Call: ParsableCommand {
     func run() throws {
         var body: [String: Any] = ["command": command]
         if let nodes { body["nodes"] = nodes }
-        if force { body["force"] = true }
         try job.submit("call", body)
     }
 }

@@ -62,7 +62,7 @@ struct JobFollower {
         guard !quiet else { return }
         let at = (event["at"] as? String).map { String($0.dropFirst(11).prefix(8)) } ?? ""
         let level = event["level"] as? String ?? "info"
-        let message = event["message"] as? String ?? ""
+        let message = TerminalText.safe(event["message"] as? String ?? "")
         let tag = level == "error" ? style.red("error") : level == "warning" ? style.yellow("warn ") : style.dim("info ")
         let line = "\(style.dim(at)) \(tag) \(message)"
         if terminal && state.barShown {
@@ -159,6 +159,25 @@ enum JobOutcome {
             line += String(format: " in %.1f s", finished.timeIntervalSince(started))
         }
         return line
+    }
+
+    /// The verification of an ended job, one line per check under a verdict; nil while there is none.
+    /// ✓ and ✗ on a terminal, OK and FAIL elsewhere (what a script greps for).
+    static func verification(_ job: [String: Any], terminal: Bool = isatty(STDOUT_FILENO) == 1) -> String? {
+        guard let verification = job["verification"] as? [String: Any] else { return nil }
+        let style = Style.stdout
+        let passed = verification["passed"] as? Bool == true
+        var lines = ["verification: " + (passed ? style.green("passed") : style.red("failed"))]
+        let checks = verification["checks"] as? [[String: Any]] ?? []
+        let width = checks.map { ($0["name"] as? String ?? "").count }.max() ?? 0
+        for check in checks {
+            let ok = check["passed"] as? Bool == true
+            let mark = terminal ? (ok ? style.green("✓") : style.red("✗")) : (ok ? "OK  " : "FAIL")
+            let name = TerminalText.safe(check["name"] as? String ?? "")
+            lines.append("  \(mark)  \(name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0))  "
+                         + TerminalText.safe(check["detail"] as? String ?? ""))
+        }
+        return lines.joined(separator: "\n")
     }
 
     static func parseDate(_ text: String) -> Date? {

@@ -135,8 +135,9 @@ struct Job: ParsableCommand {
             } else {
                 print(JobOutcome.summary(job))
                 if let error = job["error"] as? [String: Any] {
-                    print("  \(error["code"] as? String ?? ""): \(error["message"] as? String ?? "")")
+                    print("  " + TerminalText.safe("\(error["code"] as? String ?? ""): \(error["message"] as? String ?? "")"))
                 }
+                if let verification = JobOutcome.verification(job) { print(verification) }
             }
             try JobOutcome.check(job)
         }
