@@ -204,12 +204,10 @@ public final class JobWorker: @unchecked Sendable {
             }
             let planned: PlannedJob
             do {
-                let store = self.store
-                let clusterId = cluster.id
                 (plan, planned) = try JobPlanning.plan(K.self, params: params, options: options, input: PlanningInput(
                     topology: topology, seeds: cluster.seeds, snapshot: store.snapshotTopology(clusterId: cluster.id),
                     access: settings.access(for: cluster), connections: settings,
-                    measuredRate: { method in (try? store.lastMoveRate(clusterId: clusterId, method: method)) ?? nil }), session: session)
+                    measuredRate: store.measuredRate(clusterId: cluster.id)), session: session)
             } catch {
                 let failure = error as? ClusterOpsError ?? .failed("\(error)")
                 try store.appendEvent(jobId: job.id, level: "error", message: "planning failed: \(failure)")

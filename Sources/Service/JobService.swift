@@ -54,12 +54,10 @@ public final class JobService: Sendable {
             // Behind another job the cluster will have changed by the time this one runs (a reshard queued after an
             // add-node names a node that does not exist yet): then it is only planned when it starts.
             if dryRun || idle {
-                let store = self.store
                 let (_, planned) = try JobPlanning.plan(K.self, params: params, options: options, input: PlanningInput(
                     topology: topology, seeds: cluster.seeds, snapshot: store.snapshotTopology(clusterId: cluster.id),
                     access: settings.access(for: cluster), connections: settings,
-                    measuredRate: { method in (try? store.lastMoveRate(clusterId: cluster.id, method: method)) ?? nil }),
-                    session: session)
+                    measuredRate: store.measuredRate(clusterId: cluster.id)), session: session)
                 if dryRun {
                     return .dryRun(DryRun(type: K.name, params: try JSONText.string(try sealed(params, of: K.self, clusterId: cluster.id)),
                                           plan: planned.text, topologyEtag: planned.etag))

@@ -1,6 +1,7 @@
 import ClusterModel
 import ClusterOps
 import Foundation
+import Store
 
 /// A plan as it is shown and stored: the kind's plan with the checks made before it (`preflight`) and the
 /// topology ETag it was made on (`topology_etag`).
@@ -30,5 +31,12 @@ public enum JobPlanning {
         fields["topology_etag"] = .string(etag)
         return (plan, PlannedJob(text: try JSONText.string(JSONValue.object(fields)), summary: plan.summary,
                                  slotsTotal: plan.slotsTotal, preflight: preflight, etag: etag))
+    }
+}
+
+extension Store {
+    /// A lookup of this cluster's last measured move rate by method, for the time check.
+    public func measuredRate(clusterId: String) -> @Sendable (String) -> Double? {
+        return { [self] method in (try? lastMoveRate(clusterId: clusterId, method: method)) ?? nil }
     }
 }
