@@ -20,6 +20,8 @@ public struct PlanEffects: Sendable {
     public var removedReplicas: [String] = []
     /// A job meant for a broken cluster (fix, failover of a dead master, removing a dead node).
     public var recovery = false
+    /// Checks only this kind can make (a replacement's server against the replicas that will follow it).
+    public var kindChecks: [PreflightCheck] = []
 
     public init() {}
 

@@ -33,7 +33,7 @@ struct Preflight {
         if !effects.moves.isEmpty { checks.append(bigKeys(effects, samples: samples)) }
         checks.append(permissions(effects))
         checks.append(time(effects, samples: samples))
-        return checks
+        return checks + effects.kindChecks
     }
 
     // MARK: - Health

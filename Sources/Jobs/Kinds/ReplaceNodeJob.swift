@@ -26,6 +26,8 @@ public enum ReplaceNodeJob: JobKind {
         /// OLD's slots, which NEW owns afterwards.
         public var slots: SlotSet
         public var servers: String?
+        /// What NEW runs, when it said.
+        public var newServer: ServerVersion?
     }
 
     public static let name = "replace-node"
@@ -64,18 +66,20 @@ public enum ReplaceNodeJob: JobKind {
             shardMaster = master
         }
         var servers: String?
+        var newServer: ServerVersion?
         if let access = cluster.access, let source = shardMaster {
             let session = ClusterSession(access: access)
             defer { session.close() }
             let text = (try? session.call(params.with, ["INFO", "server"], idempotent: true).string) ?? nil
-            guard let newServer = text.flatMap(ServerVersion.parse(info:)) else {
+            guard let server = text.flatMap(ServerVersion.parse(info:)) else {
                 throw .impossible("\(params.with) does not answer INFO server; it must run and be reachable before it can replace \(old.address)")
             }
+            newServer = server
             if let sourceServer = source.server {
-                if let reason = Self.incompatibility(from: sourceServer, to: newServer) {
-                    throw .impossible("\(params.with) runs \(newServer), which cannot replicate \(source.address) (\(sourceServer)): \(reason)")
+                if let reason = Self.incompatibility(from: sourceServer, to: server) {
+                    throw .impossible("\(params.with) runs \(server), which cannot replicate \(source.address) (\(sourceServer)): \(reason)")
                 }
-                servers = "\(sourceServer) → \(newServer)"
+                servers = "\(sourceServer) → \(server)"
             }
         }
         let change = NodeChange(id: old.id, address: old.address, role: old.role, masterId: old.masterId,
@@ -85,7 +89,7 @@ public enum ReplaceNodeJob: JobKind {
         return Plan(summary: "replace \(what) \(old.address) by \(params.with): it \(steps)"
                         + (old.isMaster && !old.slots.isEmpty ? ", takes over by failover" : "") + "; \(old.address) is forgotten and reset",
                     node: change, with: params.with, shardMaster: shardMaster?.id, shardMasterAddress: shardMaster?.address,
-                    failover: old.isMaster && !old.slots.isEmpty, slots: old.slots, servers: servers)
+                    failover: old.isMaster && !old.slots.isEmpty, slots: old.slots, servers: servers, newServer: newServer)
     }
 
     /// Why `to` cannot load a full sync from `from`, or nil: a server reads the RDB of its own and older versions,
@@ -160,7 +164,26 @@ public enum ReplaceNodeJob: JobKind {
         effects.commands = [(plan.with, ["CLUSTER", "MEET", "127.0.0.1", "6379"]), (plan.with, ["CLUSTER", "REPLICATE", anyId])]
         if plan.failover { effects.commands.append((plan.with, ["CLUSTER", "FAILOVER"])) }
         effects.commands += topology.nodes.filter { $0.reachable && $0.id != plan.node.id }.map { ($0.address, ["CLUSTER", "FORGET", anyId]) }
+        effects.kindChecks = [compatibility(plan, on: topology)]
         return effects
+    }
+
+    /// After a takeover the shard's other replicas follow NEW: by partial resync that works across servers, but a
+    /// full sync (after a broken link) needs them to load NEW's data, which an older server cannot.
+    static func compatibility(_ plan: Plan, on topology: ClusterTopology) -> PreflightCheck {
+        guard plan.failover, let newServer = plan.newServer, let old = plan.node.id.flatMap({ topology.node(id: $0) }) else {
+            return PreflightCheck("compatibility", .ok, plan.servers.map { "replication \($0) is supported" } ?? "no server change to check")
+        }
+        let behind = old.replicas.compactMap { topology.node(id: $0) }.compactMap { replica -> String? in
+            guard let server = replica.server, let reason = incompatibility(from: newServer, to: server) else { return nil }
+            return "\(replica.address) (\(server)) will follow \(plan.with) (\(newServer)): \(reason)"
+        }
+        guard behind.isEmpty else {
+            return PreflightCheck("compatibility", .warn, behind.joined(separator: "; ") + ". A partial resync works; a full sync would fail "
+                                    + "and leave the replica empty", figures: ["replicas": .int(Int64(behind.count))],
+                                  action: "replace these replicas first")
+        }
+        return PreflightCheck("compatibility", .ok, "every replica of the shard can load \(newServer) data")
     }
 
     public static func expectations(_ plan: Plan, params: Params) -> Expectations {
