@@ -11,13 +11,10 @@ public struct MemoryInfo: Sendable, Equatable, Codable {
     }
 
     public static func parse(_ text: String) -> MemoryInfo? {
-        var fields: [Substring: Int64] = [:]
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            if let value = Int64(line[line.index(after: colon)...].filter { !$0.isWhitespace }) { fields[line[..<colon]] = value }
-        }
-        guard let used = fields["used_memory"] else { return nil }
-        return MemoryInfo(usedMemory: used, maxMemory: fields["maxmemory"] ?? 0, totalSystemMemory: fields["total_system_memory"] ?? 0)
+        let fields = InfoFields.parse(text)
+        guard let used = fields["used_memory"].flatMap({ Int64($0) }) else { return nil }
+        return MemoryInfo(usedMemory: used, maxMemory: fields["maxmemory"].flatMap { Int64($0) } ?? 0,
+                          totalSystemMemory: fields["total_system_memory"].flatMap { Int64($0) } ?? 0)
     }
 
     /// What the node may hold: its maxmemory, else the host's memory (0 when it says neither).

@@ -36,34 +36,26 @@ public struct ReplicationInfo: Sendable, Equatable {
     public var isReplica: Bool { role == "slave" || role == "replica" }
 
     public static func parse(_ text: String) -> ReplicationInfo {
-        var fields: [Substring: Substring] = [:]
+        let fields = InfoFields.parse(text)
+        // `slave0:ip=…,port=…,state=…,offset=…` lines, in their order.
         var replicas: [Replica] = []
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let key = line[..<colon]
-            let value = line[line.index(after: colon)...]
-            if key.hasPrefix("slave"), key.dropFirst(5).allSatisfy(\.isNumber), !key.dropFirst(5).isEmpty {
-                if let replica = Self.replica(value) { replicas.append(replica) }
-            } else {
-                fields[key] = value
-            }
-        }
-        func int(_ name: Substring) -> Int64? { fields[name].flatMap { Int64($0.filter { !$0.isWhitespace }) } }
+        while let line = fields["slave\(replicas.count)"], let replica = Self.replica(line) { replicas.append(replica) }
+        func int(_ name: String) -> Int64? { fields[name].flatMap { Int64($0) } }
         var masterAddress: String?
         if let host = fields["master_host"], let port = fields["master_port"] {
             masterAddress = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
         }
         return ReplicationInfo(
-            role: fields["role"].map(String.init) ?? "master", masterAddress: masterAddress,
+            role: fields["role"] ?? "master", masterAddress: masterAddress,
             linkUp: fields["master_link_status"] == "up", syncInProgress: int("master_sync_in_progress") == 1,
             syncTotalBytes: int("master_sync_total_bytes"), syncReadBytes: int("master_sync_read_bytes"),
             linkDownSeconds: int("master_link_down_since_seconds"), replicaOffset: int("slave_repl_offset"),
-            masterOffset: int("master_repl_offset") ?? 0, replicationId: fields["master_replid"].map(String.init),
+            masterOffset: int("master_repl_offset") ?? 0, replicationId: fields["master_replid"],
             replicas: replicas, loading: int("loading") == 1)
     }
 
     /// `ip=127.0.0.1,port=7004,state=online,offset=1234,lag=0`
-    private static func replica(_ value: Substring) -> Replica? {
+    private static func replica(_ value: String) -> Replica? {
         var parts: [Substring: Substring] = [:]
         for pair in value.split(separator: ",") {
             let kv = pair.split(separator: "=", maxSplits: 1)
@@ -86,16 +78,14 @@ public enum ReplicaSyncState: Sendable, Equatable, CustomStringConvertible {
     case syncing(read: Int64, total: Int64?)
     /// Not connected to its master: no sync has started, or the link broke.
     case linkDown(seconds: Int64?)
-    /// It replicates another master than the one expected.
-    case wrongMaster(String?)
+    /// The node is not a replica (it was promoted, or never attached).
+    case notReplica
 
     /// Bytes a replica may trail its master by and still count as in sync: writes in flight between two reads.
     public static let defaultBound: Int64 = 1_048_576
 
-    public static func judge(replica: ReplicationInfo, masterOffset: Int64, expectedMaster: String? = nil,
-                             bound: Int64 = defaultBound) -> ReplicaSyncState {
-        guard replica.isReplica else { return .wrongMaster(nil) }
-        if let expectedMaster, let actual = replica.masterAddress, actual != expectedMaster { return .wrongMaster(actual) }
+    public static func judge(replica: ReplicationInfo, masterOffset: Int64, bound: Int64 = defaultBound) -> ReplicaSyncState {
+        guard replica.isReplica else { return .notReplica }
         if replica.syncInProgress || replica.loading {
             return .syncing(read: max(0, replica.syncReadBytes ?? 0), total: (replica.syncTotalBytes ?? -1) > 0 ? replica.syncTotalBytes : nil)
         }
@@ -115,7 +105,7 @@ public enum ReplicaSyncState: Sendable, Equatable, CustomStringConvertible {
             total.map { "full sync running: \(read) of \($0) bytes received" } ?? "full sync running: \(read) bytes received"
         case .linkDown(let seconds):
             if let seconds, seconds >= 0 { "link to its master down for \(seconds) s" } else { "link to its master not up yet (no sync has completed)" }
-        case .wrongMaster(let master): master.map { "replicates \($0), not the expected master" } ?? "is not a replica"
+        case .notReplica: "not a replica"
         }
     }
 }

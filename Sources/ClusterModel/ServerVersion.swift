@@ -24,17 +24,13 @@ public struct ServerVersion: Sendable, Equatable, Hashable, Comparable, CustomSt
 
     /// From the text of `INFO server` (or all of `INFO`); nil when it names no version.
     public static func parse(info: String) -> ServerVersion? {
-        var fields: [Substring: Substring] = [:]
-        for line in info.split(whereSeparator: \.isNewline) {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            fields[line[..<colon]] = line[line.index(after: colon)...]
-        }
+        let fields = InfoFields.parse(info)
         if fields["server_name"] == "valkey" || fields["valkey_version"] != nil {
-            return fields["valkey_version"].flatMap { numbers($0) }.map {
+            return fields["valkey_version"].flatMap { numbers(Substring($0)) }.map {
                 ServerVersion(product: .valkey, major: $0.0, minor: $0.1, patch: $0.2)
             }
         }
-        return fields["redis_version"].flatMap { numbers($0) }.map {
+        return fields["redis_version"].flatMap { numbers(Substring($0)) }.map {
             ServerVersion(product: .redis, major: $0.0, minor: $0.1, patch: $0.2)
         }
     }

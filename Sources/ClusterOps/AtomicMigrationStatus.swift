@@ -62,7 +62,7 @@ public struct AtomicMigrationStatus: Sendable, Equatable {
         guard let entries = reply.array else { return nil }
         var result: [AtomicMigrationStatus] = []
         for entry in entries {
-            guard let fields = fields(entry), let id = fields[names.id]?.string,
+            guard let fields = entry.fields, let id = fields[names.id]?.string,
                   let slots = fields[names.slots]?.string.flatMap(parseSlots), let state = fields["state"]?.string else {
                 return nil
             }
@@ -71,18 +71,5 @@ public struct AtomicMigrationStatus: Sendable, Equatable {
                                                 message: (fields[names.message]?.string ?? "").trimmingWhitespace()))
         }
         return result
-    }
-
-    /// A RESP2 flat `[key, value, ...]` array or a RESP3 map, as a dictionary of the values.
-    static func fields(_ value: RESPValue) -> [String: RESPValue]? {
-        guard let items = value.array, items.count % 2 == 0 else { return nil }
-        var fields: [String: RESPValue] = [:]
-        var index = 0
-        while index < items.count {
-            guard let key = items[index].string else { return nil }
-            fields[key] = items[index + 1]
-            index += 2
-        }
-        return fields
     }
 }

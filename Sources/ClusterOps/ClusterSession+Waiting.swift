@@ -30,6 +30,11 @@ extension ClusterSession {
         }
     }
 
+    /// Polls `condition` until it holds or `timeout` passes; false when it never held.
+    public func pollUntil(timeout: Double, _ condition: () -> Bool) -> Bool {
+        (try? poll(timeout: timeout) { () throws(ClusterOpsError) -> Bool? in condition() ? true : nil }) != nil
+    }
+
     /// The one place that polls a cluster: `attempt` until it gives a value, starting at 10 ms between tries and
     /// backing off to 1 s (gossip settles in tens of milliseconds, failure detection in seconds), never sleeping
     /// past the deadline. Nodes only tell their state when asked, so there is nothing to be woken by.

@@ -27,9 +27,7 @@ public enum Convergence {
             if let bad = nodes.first(where: { $0.inHandshake || $0.isFailing || $0.isPossiblyFailing || $0.hasNoAddress }) {
                 return "\(observation.address) sees \(bad.address) as \(bad.flags.joined(separator: ","))"
             }
-            let signature = Dictionary(uniqueKeysWithValues: nodes.map { node in
-                (node.id, "\(node.isMaster ? "M" : "S:\(node.masterId ?? "-")") \(node.slots.description)")
-            })
+            let signature = Self.signature(nodes)
             if let expectedMembers, Set(signature.keys) != expectedMembers {
                 return "\(observation.address) knows \(signature.count) nodes, expected \(expectedMembers.count)"
             }
@@ -43,5 +41,11 @@ public enum Convergence {
             }
         }
         return nil
+    }
+
+    /// One view's roles (whom each replica follows) and slot owners by node id: two views agree when these are equal.
+    public static func signature(_ nodes: [ClusterNodeEntry]) -> [String: String] {
+        Dictionary(nodes.map { ($0.id, "\($0.isMaster ? "M" : "S:\($0.masterId ?? "-")") \($0.slots.description)") },
+                   uniquingKeysWith: { first, _ in first })
     }
 }

@@ -60,7 +60,7 @@ public struct FailoverRunner {
             try waitInSync(sync, replica: replica, master: master, waitSeconds: waitSeconds)
         case .force, .takeover:
             if masterAnswers {
-                let (state, replicaInfo, masterInfo) = try sync.state(replica: replica, master: master)
+                let (state, replicaInfo, masterInfo) = try session.syncState(replica: replica, master: master)
                 var gap = max(0, masterInfo.masterOffset - (replicaInfo.replicaOffset ?? replicaInfo.masterOffset))
                 // A replica that never completed a sync does not share its master's replication id: its offset says
                 // nothing, and what it lacks is everything.
@@ -68,9 +68,9 @@ public struct FailoverRunner {
                     gap = max(gap, dataset)
                 }
                 if !state.isInSync {
-                    let masterKeys = (try? session.call(master, ["DBSIZE"], idempotent: true).int).flatMap { $0 } ?? 0
-                    let replicaKeys = (try? session.call(replica, ["DBSIZE"], idempotent: true).int).flatMap { $0 } ?? 0
-                    outcome.keysAtRisk = Int(max(0, masterKeys - replicaKeys))
+                    let masterKeys = session.keyCount(master) ?? 0
+                    let replicaKeys = session.keyCount(replica) ?? 0
+                    outcome.keysAtRisk = max(0, masterKeys - replicaKeys)
                     guard acceptDataLoss else {
                         throw .replicaNotSynced("\(master) still answers and \(replica) is \(state): replica offset "
                             + "\(replicaInfo.replicaOffset ?? 0), master offset \(masterInfo.masterOffset). A \(mode.rawValue) failover "
@@ -86,7 +86,7 @@ public struct FailoverRunner {
             }
         }
         if masterAnswers {
-            outcome.oldMasterKeysBefore = (try? session.call(master, ["DBSIZE"], idempotent: true).int).flatMap { $0 }.map { Int($0) }
+            outcome.oldMasterKeysBefore = session.keyCount(master)
         }
 
         var command = ["CLUSTER", "FAILOVER"]
@@ -110,7 +110,7 @@ public struct FailoverRunner {
             }
         }
         observer.event("\(replica) is now a master", node: replica)
-        outcome.newMasterKeysAfter = (try? session.call(replica, ["DBSIZE"], idempotent: true).int).flatMap { $0 }.map { Int($0) }
+        outcome.newMasterKeysAfter = session.keyCount(replica)
         let before = outcome.oldMasterKeysBefore.map(String.init) ?? "unknown (it did not answer)"
         observer.event("keys: \(master) held \(before) before the switch; \(replica) holds "
                        + "\(outcome.newMasterKeysAfter.map(String.init) ?? "unknown") after it", node: replica)
@@ -144,7 +144,7 @@ public struct FailoverRunner {
                                     + "replica offset \(replicaOffset), master offset \(masterOffset). Nothing was changed: "
                                     + "promoting it would lose the difference." + why)
         }) { () throws(ClusterOpsError) -> Bool in
-            let state = try sync.state(replica: replica, master: master)
+            let state = try session.syncState(replica: replica, master: master)
             last = state
             return state.0.isInSync
         }

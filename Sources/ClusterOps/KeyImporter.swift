@@ -93,10 +93,7 @@ public final class KeyImporter {
             throw .impossible("the import source \(endpoint) cannot be read: \(error)")
         }
         let info = (replies[0].string ?? "") + "\n" + (replies[1].string ?? "")
-        let fields = Dictionary(info.split(whereSeparator: \.isNewline).compactMap { line -> (String, String)? in
-            let parts = line.split(separator: ":", maxSplits: 1)
-            return parts.count == 2 ? (String(parts[0]), String(parts[1]).trimmingCharacters(in: .whitespaces)) : nil
-        }, uniquingKeysWith: { first, _ in first })
+        let fields = InfoFields.parse(info)
         if fields["cluster_enabled"] == "1" {
             throw .impossible("the import source \(endpoint) is a cluster node (cluster_enabled:1); import reads a standalone "
                               + "Redis. Move keys between clusters' nodes with reshard instead")

@@ -15,13 +15,6 @@ public struct ReplicaSync {
         self.observer = observer
     }
 
-    /// The replica's state against its master's current offset (both read now).
-    public func state(replica: String, master: String) throws(ClusterOpsError) -> (ReplicaSyncState, ReplicationInfo, ReplicationInfo) {
-        let replicaInfo = try session.replication(replica)
-        let masterInfo = try session.replication(master)
-        return (ReplicaSyncState.judge(replica: replicaInfo, masterOffset: masterInfo.masterOffset), replicaInfo, masterInfo)
-    }
-
     /// Polls until the replica is in sync, reporting the full sync's bytes as the job's step. A replica that makes
     /// no progress for `stallLimit` seconds (no bytes received, nothing loading, link not up: a sync that never
     /// starts or keeps failing) fails early with its reason, as far as the nodes tell it; otherwise the wait ends
@@ -39,7 +32,7 @@ public struct ReplicaSync {
             throw .replicaNotSynced("\(replica) did not sync from \(master) within \(Int(held)) s: it is \(last); "
                                     + "the master's offset is \(lastMaster.masterOffset). " + diagnosis(replica: replica, master: master))
         }) { () throws(ClusterOpsError) -> Bool in
-            let (state, replicaInfo, masterInfo) = try self.state(replica: replica, master: master)
+            let (state, replicaInfo, masterInfo) = try self.session.syncState(replica: replica, master: master)
             last = state
             lastMaster = masterInfo
             // Progress: bytes of the sync received, loading under way, or the link up with the offset advancing.
@@ -53,7 +46,7 @@ public struct ReplicaSync {
             case .lagging(let replicaOffset, let masterOffset):
                 mark = replicaOffset
                 step = "\(replica) catching up: \(masterOffset - replicaOffset) bytes behind"
-            case .linkDown, .wrongMaster:
+            case .linkDown, .notReplica:
                 mark = -1
                 step = "waiting for \(replica) to connect to \(master)"
             }
@@ -86,11 +79,13 @@ public struct ReplicaSync {
         }
         if let entries = try? session.call(master, ["ACL", "LOG", "10"], idempotent: true).array {
             let failures = entries.compactMap { entry -> String? in
-                let fields = entry.fieldMap
-                guard fields["reason"] == "auth", let age = fields["age-seconds"].flatMap(Double.init), age < 120 else { return nil }
-                let client = fields["client-info"] ?? ""
+                let fields = entry.fields ?? [:]
+                guard fields["reason"]?.string == "auth", let age = fields["age-seconds"]?.string.flatMap(Double.init), age < 120 else {
+                    return nil
+                }
+                let client = fields["client-info"]?.string ?? ""
                 let addr = client.split(separator: " ").first { $0.hasPrefix("addr=") }.map { String($0.dropFirst(5)) } ?? "?"
-                return "failed AUTH as '\(fields["username"] ?? "?")' from \(addr)"
+                return "failed AUTH as '\(fields["username"]?.string ?? "?")' from \(addr)"
             }
             if !failures.isEmpty { reasons.append("\(master)'s ACL LOG: " + failures.prefix(3).joined(separator: "; ")) }
         }
@@ -104,30 +99,5 @@ public struct ReplicaSync {
                 + "a master whose RDB the replica's server version cannot load)."
         }
         return reasons.joined(separator: "; ") + "."
-    }
-}
-
-extension RESPValue {
-    /// A flat [key, value, …] reply (or a RESP3 map) as strings by key; values that are not strings are left out.
-    var fieldMap: [String: String] {
-        guard let items = array else { return [:] }
-        var fields: [String: String] = [:]
-        var index = 0
-        while index + 1 < items.count {
-            if let key = items[index].string {
-                if let text = items[index + 1].string { fields[key] = text }
-                else if let number = items[index + 1].int { fields[key] = String(number) }
-            }
-            index += 2
-        }
-        return fields
-    }
-}
-
-extension ClusterSession {
-    /// `INFO replication` (and `loading` from `INFO persistence`) of one node.
-    public func replication(_ address: String) throws(ClusterOpsError) -> ReplicationInfo {
-        let text = try call(address, ["INFO", "replication", "persistence"], idempotent: true).string ?? ""
-        return ReplicationInfo.parse(text)
     }
 }

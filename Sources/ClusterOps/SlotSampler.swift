@@ -84,20 +84,3 @@ public struct SlotSampler {
         return sample
     }
 }
-
-extension ClusterSession {
-    /// `INFO memory` of one node.
-    public func memory(_ address: String) throws(ClusterOpsError) -> MemoryInfo {
-        let text = try call(address, ["INFO", "memory"], idempotent: true).string ?? ""
-        guard let info = MemoryInfo.parse(text) else { throw .failed("\(address) did not report used_memory") }
-        return info
-    }
-
-    /// `ACL DRYRUN user command…`: nil when allowed, else the server's reason. Throws when the check itself
-    /// cannot run (no ACL DRYRUN, or the service's user may not use it).
-    public func aclDryRun(_ address: String, user: String, _ command: [String]) throws(ClusterOpsError) -> String? {
-        let reply = try call(address, ["ACL", "DRYRUN", user] + command, idempotent: true)
-        if case .simpleString("OK") = reply { return nil }
-        return reply.string ?? "denied"
-    }
-}

@@ -119,7 +119,7 @@ public struct TopologyReader: Sendable {
             let keys = (try? replies[2].get().int).flatMap { $0 }.map { Int($0) }
             let server = (try? replies[3].get().string).flatMap { $0 }.flatMap(ServerVersion.parse(info:))
             return NodeObservation(address: endpoint.description, nodes: try ClusterNodesParser.parse(nodesReply),
-                                   clusterState: ClusterInfo.field("cluster_state", in: info), keys: keys, error: nil,
+                                   clusterState: InfoFields.parse(info)["cluster_state"], keys: keys, error: nil,
                                    server: server)
         } catch {
             return NodeObservation(address: endpoint.description, nodes: nil, clusterState: nil, keys: nil,

@@ -54,7 +54,7 @@ import Testing
         #expect(judge(Self.synced, 15 + ReplicaSyncState.defaultBound) == .lagging(replicaOffset: 14, masterOffset: 15 + ReplicaSyncState.defaultBound))
         // Link up but still loading the RDB counts as syncing, not in sync.
         #expect(!judge(Self.synced.replacingOccurrences(of: "loading:0", with: "loading:1"), 14).isInSync)
-        #expect(judge(Self.master, 14) == .wrongMaster(nil))
+        #expect(judge(Self.master, 14) == .notReplica)
         #expect(!ReplicaSyncState.linkDown(seconds: nil).description.isEmpty)
     }
 

@@ -18,19 +18,10 @@ struct ClientDuringReshardTests {
         // (it looks the node up, gets None). One slot first puts the new master in the client's map.
         try service.client.runJob("live", "reshard", #"{"to":"\#(cluster.nodes[3].address)","slot_ranges":[[16383,16383]]}"#)
 
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/client_during_reshard.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "\(cluster.nodes[0].port)", "\(service.server.port)", "live",
-                             cluster.nodes[3].address, "6000"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "client report: \(text)")
-        let report = (try? JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8))) as? [String: Any]
+        let run = try ScriptRun.script("client_during_reshard.py", ["\(cluster.nodes[0].port)", "\(service.server.port)", "live",
+                                                                     cluster.nodes[3].address, "6000"])
+        #expect(run.status == 0, "client report: \(run.output)")
+        let report = run.report
         #expect(report?["job"] as? String == "succeeded")
         #expect((report?["operations"] as? Int ?? 0) > 0)
         #expect(report?["lost_count"] as? Int == 0)

@@ -12,7 +12,7 @@ struct ConnectionPoolIntegrationTests {
     static func connectionsReceived(_ probes: [RedisConnection]) throws -> [Int] {
         try probes.map { probe in
             let info = try probe.command(["INFO", "stats"]).string ?? ""
-            guard let value = ClusterInfo.field("total_connections_received", in: info).flatMap(Int.init) else {
+            guard let value = InfoFields.parse(info)["total_connections_received"].flatMap(Int.init) else {
                 throw TestFailure("\(probe.endpoint): no total_connections_received in INFO stats")
             }
             return value

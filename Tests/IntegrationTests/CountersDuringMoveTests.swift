@@ -62,25 +62,14 @@ struct CountersDuringMoveTests {
         try client.runJob("counters", "reshard", #"{"to":"\#(target.address)","slot_ranges":[[16383,16383]]}"#,
                           sourceLocation: sourceLocation)
 
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/counters_during_move.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "\(cluster.nodes[0].port)", "\(service.server.port)", "counters",
-                             target.address, "4096", "2048"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "client script failed: \(text)", sourceLocation: sourceLocation)
-        let line = text.split(separator: "\n").last.map(String.init) ?? ""
-        guard let report = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-              let jobId = report["job_id"] as? Int else {
-            throw TestFailure("no report from the client script:\n\(text)")
+        let run = try ScriptRun.script("counters_during_move.py", ["\(cluster.nodes[0].port)", "\(service.server.port)", "counters",
+                                                                   target.address, "4096", "2048"])
+        #expect(run.status == 0, "client script failed: \(run.output)", sourceLocation: sourceLocation)
+        guard let report = run.report, let jobId = report["job_id"] as? Int else {
+            throw TestFailure("no report from the client script:\n\(run.output)")
         }
         #expect(report["counters"] as? Int == 2048, sourceLocation: sourceLocation)
-        #expect((report["ops"] as? Int ?? 0) > 0, "no increment acknowledged: \(line)", sourceLocation: sourceLocation)
+        #expect((report["ops"] as? Int ?? 0) > 0, "no increment acknowledged: \(run.output.split(separator: "\n").last ?? "")", sourceLocation: sourceLocation)
         let job = try client.get("/jobs/\(jobId)").object
         #expect((job["progress"] as? [String: Any])?["slots_done"] as? Int == 4096, sourceLocation: sourceLocation)
         cluster.expectSettled(from: cluster.nodes[0], sourceLocation: sourceLocation)

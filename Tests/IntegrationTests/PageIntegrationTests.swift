@@ -29,23 +29,14 @@ struct PageIntegrationTests {
         let screenshots = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent(".build/test-artifacts")
         try FileManager.default.createDirectory(at: screenshots, withIntermediateDirectories: true)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/page_during_reshard.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         // The read token is enough for the page; the script submits the reshard with the operator's.
-        process.arguments = ["python3", script.path, "--url", "http://127.0.0.1:\(service.port)",
-                             "--token", AccessIntegrationTests.operatorToken, "--cluster", "live",
-                             "--to", cluster.nodes[3].address, "--slots", "4096", "--rate", "2000",
-                             "--screenshots", screenshots.path, "--chromium", chromium]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(text)")
-        let summary = (try? JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8))) as? [String: Any] ?? [:]
+        let run = try ScriptRun.script("page_during_reshard.py", [
+            "--url", "http://127.0.0.1:\(service.port)", "--token", AccessIntegrationTests.operatorToken, "--cluster", "live",
+            "--to", cluster.nodes[3].address, "--slots", "4096", "--rate", "2000", "--screenshots", screenshots.path,
+            "--chromium", chromium,
+        ], mergeErrors: false)
+        #expect(run.status == 0, "\(run.output)")
+        let summary = run.report ?? [:]
         #expect(summary["owned_before"] as? Int == 0)
         #expect(summary["owned_after"] as? Int == 4096)
         #expect(!((summary["intermediate_owned"] as? [Int]) ?? []).isEmpty, "slots changed owner on the page during the job")
@@ -59,7 +50,7 @@ struct PageIntegrationTests {
         // The script's DevTools driver is reused as a module, so this is one more Chromium start, not another driver.
         let jobId = try #require(summary["job"] as? Int)
         let detail = try Self.jobDetail(url: "http://127.0.0.1:\(service.port)", token: AccessIntegrationTests.readToken, jobId: jobId,
-                                        scripts: script.deletingLastPathComponent(), chromium: chromium)
+                                        scripts: ScriptRun.directory, chromium: chromium)
         #expect(detail["visible"] as? Bool == true, "\(detail)")
         let checks = detail["preflight"] as? [String] ?? []
         #expect(Set(checks.map { String($0.split(separator: ":")[0]) })
@@ -100,17 +91,8 @@ struct PageIntegrationTests {
             finally:
                 devtools.close()
             """#
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", probe, scripts.path, url, token, String(jobId), chromium]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.standardError
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        #expect(process.terminationStatus == 0, "\(text)")
-        return (try? JSONSerialization.jsonObject(with: Data((text.split(separator: "\n").last ?? "").utf8))) as? [String: Any] ?? [:]
+        let run = try ScriptRun.python(["-c", probe, scripts.path, url, token, String(jobId), chromium], mergeErrors: false)
+        #expect(run.status == 0, "\(run.output)")
+        return run.report ?? [:]
     }
 }

@@ -37,21 +37,9 @@ struct ReplaceNodeIntegrationTests {
 
         let jobs: [[Any]] = zip(order, valkey.nodes).map { old, new in ["replace-node", ["node": old, "with": new.address]] }
         let jobsText = String(decoding: try JSONSerialization.data(withJSONObject: jobs), as: UTF8.self)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Scripts/counters_during_jobs.py")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script.path, "\(redis.nodes[0].port)", "\(service.server.port)", "move", jobsText, "512"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "client script failed: \(text)")
-        let line = text.split(separator: "\n").last.map(String.init) ?? ""
-        guard let report = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
-            throw TestFailure("no report from the client script:\n\(text)")
-        }
+        let run = try ScriptRun.script("counters_during_jobs.py", ["\(redis.nodes[0].port)", "\(service.server.port)", "move", jobsText, "512"])
+        #expect(run.status == 0, "client script failed: \(run.output)")
+        guard let report = run.report else { throw TestFailure("no report from the client script:\n\(run.output)") }
         let ran = report["jobs"] as? [[String: Any]] ?? []
         #expect(ran.count == 6, "\(ran)")
         for job in ran {

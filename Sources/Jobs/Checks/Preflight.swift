@@ -82,7 +82,7 @@ struct Preflight {
             for replicaId in master.replicas {
                 guard let replica = topology.node(id: replicaId), replica.reachable, !replica.flags.contains("fail") else { continue }
                 checked += 1
-                if let state = try? ReplicaSync(session: session, observer: NoObserver()).state(replica: replica.address, master: master.address),
+                if let state = try? session.syncState(replica: replica.address, master: master.address),
                    !state.0.isInSync {
                     lagging.append("\(replica.address) (replica of \(master.address)) is \(state.0)")
                 }
@@ -107,8 +107,6 @@ struct Preflight {
     }
 
     // MARK: - Memory
-
-    private typealias Samples = [String: SlotSampler.Sample]
 
     /// Each move's source measured once per move (`from`→`to` key).
     private func sampleMoves(_ effects: PlanEffects) -> (samples: [Int: SlotSampler.Sample], errors: [String]) {
@@ -274,12 +272,4 @@ struct Preflight {
         let message = basis.isEmpty ? "moves no keys" : "about \(String(format: "%.1f", seconds)) s: " + basis.joined(separator: ", ")
         return PreflightCheck("time", .ok, message, figures: figures)
     }
-}
-
-/// For reads made outside a job (checks before it starts): nothing to report to, never asked to stop.
-final class NoObserver: OperationObserver {
-    func event(_ message: String, node: String?) {}
-    func step(_ name: String) {}
-    func slotsMoved(_ count: Int, keys: Int) {}
-    func shouldStop() -> Bool { false }
 }

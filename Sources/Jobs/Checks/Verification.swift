@@ -1,6 +1,5 @@
 import ClusterModel
 import ClusterOps
-import Foundation
 
 /// What a finished job must have left behind, beyond what every job must (nodes agree, no slot open, replicas in
 /// sync): its own kind's post-conditions. Nodes are named by id or address (a node added by the job has no id in
@@ -48,13 +47,9 @@ struct Verifier {
     func verify(_ expected: Expectations, now: () -> String) -> Verification {
         observer.step("verifying")
         var checks: [Verification.Check] = []
-        let deadline = Date().addingTimeInterval(bound)
-        var interval = 0.05
-        while true {
+        _ = session.pollUntil(timeout: bound) {
             checks = evaluate(expected)
-            if checks.allSatisfy(\.passed) || Date() >= deadline { break }
-            Thread.sleep(forTimeInterval: min(interval, max(0, deadline.timeIntervalSinceNow)))
-            interval = min(interval * 2, 1)
+            return checks.allSatisfy(\.passed)
         }
         return Verification(passed: checks.allSatisfy(\.passed), checks: checks, checkedAt: now())
     }
@@ -70,8 +65,8 @@ struct Verifier {
         var disagreements: [String] = []
         let views = observations.compactMap { observation in observation.nodes.map { (observation.address, $0) } }
         if let (firstAddress, first) = views.first {
-            let reference = Self.signature(first)
-            for (address, nodes) in views.dropFirst() where Self.signature(nodes) != reference {
+            let reference = Convergence.signature(first.filter { !$0.inHandshake })
+            for (address, nodes) in views.dropFirst() where Convergence.signature(nodes.filter { !$0.inHandshake }) != reference {
                 disagreements.append("\(address) and \(firstAddress) disagree on the slot map or roles")
             }
         } else {
@@ -137,11 +132,10 @@ struct Verifier {
 
         var replicas: [String] = []
         var inSync = 0
-        let sync = ReplicaSync(session: session, observer: observer)
         for master in topology.masters where master.reachable && !master.flags.contains("fail") {
             for replicaId in master.replicas {
                 guard let replica = topology.node(id: replicaId), replica.reachable, !replica.flags.contains("fail") else { continue }
-                guard let state = try? sync.state(replica: replica.address, master: master.address) else { continue }
+                guard let state = try? session.syncState(replica: replica.address, master: master.address) else { continue }
                 if state.0.isInSync { inSync += 1 } else { replicas.append("\(replica.address) (replica of \(master.address)) is \(state.0)") }
             }
         }
@@ -151,11 +145,5 @@ struct Verifier {
 
     private static func find(_ reference: String, in topology: ClusterTopology) -> TopologyNode? {
         topology.node(id: reference) ?? topology.nodes.first { $0.isNamed(reference) }
-    }
-
-    /// A view's slot owners and roles, for comparing views.
-    private static func signature(_ nodes: [ClusterNodeEntry]) -> [String: String] {
-        Dictionary(nodes.filter { !$0.inHandshake }.map { ($0.id, "\($0.isMaster ? "M" : "S:\($0.masterId ?? "-")") \($0.slots.description)") },
-                   uniquingKeysWith: { first, _ in first })
     }
 }

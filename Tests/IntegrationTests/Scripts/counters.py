@@ -1,4 +1,5 @@
 """What the counter scripts share: the keys they count with, and the judgement of what a client acknowledged."""
+import redis
 from redis.crc import key_slot
 
 
@@ -11,6 +12,17 @@ def counter_keys(count):
         chosen.setdefault(int(key_slot(key.encode()) / width), key)
         n += 1
     return [chosen[stretch] for stretch in sorted(chosen)]
+
+
+def start(seed_port, count):
+    """A cluster client, `count` counters set to 0, and their acknowledged increments (none yet)."""
+    keys = counter_keys(count)
+    client = redis.RedisCluster(host="127.0.0.1", port=seed_port)
+    pipe = client.pipeline()
+    for key in keys:
+        pipe.set(key, 0)
+    pipe.execute()
+    return client, keys, dict.fromkeys(keys, 0)
 
 
 def judge(client, acked):

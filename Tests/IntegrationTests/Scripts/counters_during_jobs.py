@@ -18,9 +18,8 @@ import sys
 import time
 import urllib.request
 
-import redis
 
-from counters import counter_keys, judge
+from counters import judge, start
 
 seed_port, service_port, cluster = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 jobs_to_run = json.loads(sys.argv[4])
@@ -50,13 +49,7 @@ def check():
     return clean, output
 
 
-keys = counter_keys(count)
-client = redis.RedisCluster(host="127.0.0.1", port=seed_port)
-pipe = client.pipeline()
-for key in keys:
-    pipe.set(key, 0)
-pipe.execute()
-acked = dict.fromkeys(keys, 0)
+client, keys, acked = start(seed_port, count)
 errors, ops, attempt = [], 0, 0
 report = []
 for kind, body in jobs_to_run:

@@ -20,9 +20,8 @@ import sys
 import time
 import urllib.request
 
-import redis
 
-from counters import counter_keys, judge
+from counters import judge, start
 
 seed_port, service_port, cluster, target, slots = (int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4],
                                                    int(sys.argv[5]))
@@ -37,13 +36,7 @@ def job_state(job_id):
         return json.load(response)
 
 
-keys = counter_keys(count)
-client = redis.RedisCluster(host="127.0.0.1", port=seed_port)
-pipe = client.pipeline()
-for key in keys:
-    pipe.set(key, 0)
-pipe.execute()
-acked = dict.fromkeys(keys, 0)
+client, keys, acked = start(seed_port, count)
 
 request = urllib.request.Request(f"{base}/clusters/{cluster}/reshard", method="POST",
                                  headers={"Content-Type": "application/json"},
