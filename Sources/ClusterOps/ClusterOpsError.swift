@@ -27,6 +27,8 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
     case preflightFailed([String])
     /// The cluster is no longer the one the request was reviewed against (If-Match); what differs.
     case topologyChanged(String)
+    /// A node that was to join holds keys, slots, functions or known nodes; what it holds. Nothing was changed.
+    case nodeNotEmpty(String)
     /// After the job, the cluster is not as planned; what differs.
     case verificationFailed([String])
     case failed(String)
@@ -52,6 +54,7 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
         case .preflightFailed(let failures):
             return "preflight failed: " + failures.joined(separator: "; ")
                 + ". Nothing was changed; fix what the checks name, or send \"force\": true to run it anyway"
+        case .nodeNotEmpty(let reason): return reason
         case .topologyChanged(let reason): return "the cluster changed since the plan was reviewed: \(reason)"
         case .verificationFailed(let differences):
             return "verification failed: " + differences.joined(separator: "; ")
@@ -75,6 +78,7 @@ public enum ClusterOpsError: Error, Sendable, Equatable, CustomStringConvertible
         case .replicaNotSynced: "replica_not_synced"
         case .preflightFailed: "preflight_failed"
         case .topologyChanged: "topology_changed"
+        case .nodeNotEmpty: "node_not_empty"
         case .verificationFailed: "verification_failed"
         case .failed: "failed"
         }

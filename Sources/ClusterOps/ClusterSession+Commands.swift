@@ -4,9 +4,10 @@ import RESP
 /// The cluster-changing commands the operations send, each through `change` with the check that tells, after a
 /// lost reply, whether it took effect.
 extension ClusterSession {
-    /// CLUSTER MEET: taken effect once `address` knows the peer's ip:port, even still in handshake.
-    func meet(_ address: String, _ peer: (ip: String, port: String)) throws(ClusterOpsError) {
-        try change(address, ["CLUSTER", "MEET", peer.ip, peer.port]) { () throws(ClusterOpsError) -> Bool in
+    /// CLUSTER MEET, naming the peer's bus port when known: taken effect once `address` knows the peer's ip:port,
+    /// even still in handshake.
+    func meet(_ address: String, _ peer: MeetTarget) throws(ClusterOpsError) {
+        try change(address, ["CLUSTER", "MEET", peer.ip, peer.port] + (peer.busPort.map { [$0] } ?? [])) { () throws(ClusterOpsError) -> Bool in
             try self.view(address).nodes.contains { $0.host == peer.ip && "\($0.port)" == peer.port }
         }
     }

@@ -83,14 +83,17 @@ extension ClusterSession {
         return (me, nodes)
     }
 
-    /// The IP literal and port CLUSTER MEET needs (it takes no hostnames): the node's announced address, the one the
-    /// other nodes reach it at, even when the request named the address the service dials it at.
-    public func meetAddress(_ address: String) throws(ClusterOpsError) -> (ip: String, port: String) {
-        let address = try announcedAddress(address)
-        guard let endpoint = RedisEndpointResolver.resolve(address) else {
-            throw .impossible("cannot resolve \(address) to an IP address")
+    /// The IP literal, port and bus port CLUSTER MEET needs (it takes no hostnames): the node's announced address, the
+    /// one the other nodes reach it at, even when the request named the address the service dials it at.
+    public func meetAddress(_ address: String) throws(ClusterOpsError) -> MeetTarget {
+        let announced = try announcedAddress(address)
+        guard let endpoint = RedisEndpointResolver.resolve(announced) else {
+            throw .impossible("cannot resolve \(announced) to an IP address")
         }
-        return endpoint
+        // The bus port the node reports itself (cluster-port, or cluster-announce-bus-port behind NAT): a MEET that
+        // assumed port + 10000 would handshake with nothing.
+        let busPort = try view(address).myself.busPort
+        return MeetTarget(ip: endpoint.ip, port: endpoint.port, busPort: busPort.flatMap { $0 > 0 ? "\($0)" : nil })
     }
 
     /// The address the nodes know the node at `address` by. Without an address map, or for an address the map
@@ -103,4 +106,11 @@ extension ClusterSession {
         let me = try view(address).myself
         return me.host.isEmpty ? address : me.address
     }
+}
+
+/// Where CLUSTER MEET points a node: an IP literal, the port, and the cluster-bus port when the node reports one.
+public struct MeetTarget: Sendable, Equatable {
+    public var ip: String
+    public var port: String
+    public var busPort: String?
 }

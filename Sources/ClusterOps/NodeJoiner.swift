@@ -15,21 +15,22 @@ public struct NodeJoiner {
 
     /// `existing` is any current member's address; `masterId` makes the new node a replica of that master, and
     /// `syncTimeout` bounds the wait for its first sync (a replica whose link never comes up fails sooner, with
-    /// its reason).
+    /// its reason). `functionsFrom` is the master whose function libraries the node receives before it joins.
     public func run(address: String, existing: String, members: Set<String>, masterId: String?,
-                    syncTimeout: Double = 3600) throws(ClusterOpsError) {
+                    functionsFrom: String? = nil, syncTimeout: Double = 3600) throws(ClusterOpsError) {
         let view = try session.view(address)
         let newId = view.myself.id
-        if !members.contains(newId) {
-            if view.nodes.count > 1 && !Set(view.nodes.map(\.id)).isSubset(of: members.union([newId])) {
-                throw .impossible("\(address) already belongs to another cluster (it knows \(view.nodes.count - 1) other nodes)")
+        // A join resumed after the MEET: the node knows every member already, and as a replica may hold keys by now.
+        let met = !members.isEmpty && members.isSubset(of: Set(view.nodes.filter { !$0.inHandshake }.map(\.id)))
+        if !members.contains(newId) && !met {
+            var held = try session.contents(of: address, members: members)
+            if let source = functionsFrom {
+                // Libraries the source has too are a copy from an interrupted run of this join.
+                let allowed = try session.functionLibraries(source)
+                held.libraries.removeAll(where: allowed.contains)
             }
-            if !view.myself.slots.isEmpty {
-                throw .impossible("\(address) owns slots \(view.myself.slots); only an empty node can be added")
-            }
-            let keys = try session.call(address, ["DBSIZE"], idempotent: true).int ?? 0
-            if keys > 0 {
-                throw .impossible("\(address) holds \(keys) keys; only an empty node can be added")
+            guard held.isEmpty else {
+                throw .nodeNotEmpty("\(address) holds \(held.description); only an empty node can be added")
             }
             if !session.access.addressMap.isEmpty {
                 // The members will name it by what it announces: the service must be able to dial that too.
@@ -37,6 +38,10 @@ public struct NodeJoiner {
                 if announced != address && session.access.reachableAddress(announced) != address {
                     throw .impossible("\(address) announces itself as \(announced), which the cluster's address_map does not map to \(address)")
                 }
+            }
+            if let source = functionsFrom {
+                observer.step("copying function libraries")
+                try FunctionCopier(session: session, observer: observer).copy(from: source, to: address)
             }
             observer.step("joining the cluster")
             let meet = try session.meetAddress(existing)

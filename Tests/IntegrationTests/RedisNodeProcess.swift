@@ -14,13 +14,16 @@ final class RedisNodeProcess: @unchecked Sendable {
     let persistent: Bool
     /// False: a standalone server (no --cluster-enabled), as an import's source.
     let clusterEnabled: Bool
+    /// More server flags, after the defaults (a later `--bind` or `--cluster-port` wins).
+    let extraArguments: [String]
     private var process: Process?
 
     var address: String { "127.0.0.1:\(port)" }
-    var logPath: String { directory.appendingPathComponent(server == .redis ? "redis.log" : "valkey.log").path }
+    var logPath: String { directory.appendingPathComponent(server == .valkey ? "valkey.log" : "redis.log").path }
 
     init(port: Int, directory: URL, password: String?, server: ServerKind = .redis, tls: TestCertificates? = nil,
-         authClients: String = "no", persistent: Bool = false, clusterEnabled: Bool = true) {
+         authClients: String = "no", persistent: Bool = false, clusterEnabled: Bool = true, extraArguments: [String] = []) {
+        self.extraArguments = extraArguments
         self.persistent = persistent
         self.clusterEnabled = clusterEnabled
         self.port = port
@@ -51,7 +54,7 @@ final class RedisNodeProcess: @unchecked Sendable {
         arguments += ["--dir", directory.path, "--save", "", "--daemonize", "no", "--logfile", logPath]
         arguments += persistent ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"]
         if let password { arguments += ["--requirepass", password, "--masterauth", password] }
-        process.arguments = arguments
+        process.arguments = arguments + extraArguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()

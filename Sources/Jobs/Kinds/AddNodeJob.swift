@@ -18,6 +18,8 @@ public enum AddNodeJob: JobKind {
         public var summary: String
         public var slotsTotal: Int { 0 }
         public var node: NodeChange
+        /// The cluster's function libraries, copied to the node before it joins.
+        public var functions: FunctionCopy?
     }
 
     public static let name = "add-node"
@@ -35,14 +37,15 @@ public enum AddNodeJob: JobKind {
 
     public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
         let topology = cluster.topology
-        let address = params.address
+        let address = LoopbackName.canonical(params.address)
         if let member = topology.nodes.first(where: { $0.isNamed(address) }) {
             throw .impossible("\(address) is already a member of this cluster (node \(member.id))")
         }
         guard topology.nodes.contains(where: \.reachable) else { throw .impossible("no node of the cluster is reachable") }
+        let functions = try JoiningNode.inspect(address, in: topology, access: cluster.access)
         var change = NodeChange(id: nil, address: address, role: params.role.rawValue, masterId: nil, masterAddress: nil)
         guard params.role == .replica else {
-            return Plan(summary: "add \(address) as an empty master", node: change)
+            return Plan(summary: "add \(address) as an empty master" + JoiningNode.summary(functions), node: change, functions: functions)
         }
         let chosen: TopologyNode
         if let master = params.master {
@@ -57,7 +60,8 @@ public enum AddNodeJob: JobKind {
         }
         change.masterId = chosen.id
         change.masterAddress = chosen.address
-        return Plan(summary: "add \(address) as a replica of \(chosen.address)", node: change)
+        return Plan(summary: "add \(address) as a replica of \(chosen.address)" + JoiningNode.summary(functions), node: change,
+                    functions: functions)
     }
 
     public static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
@@ -69,16 +73,27 @@ public enum AddNodeJob: JobKind {
         }
         let members = Set(topology.nodes.filter { !$0.isNamed(node.address) }.map(\.id))
         try NodeJoiner(session: context.session, observer: context.observer)
-            .run(address: node.address, existing: existing.address, members: members, masterId: node.masterId)
+            .run(address: node.address, existing: existing.address, members: members, masterId: node.masterId,
+                 functionsFrom: plan.functions == nil ? nil : Self.functionSource(plan, in: topology))
         return .completed
     }
 }
 
 extension AddNodeJob {
+    /// The planned source of the libraries if it still answers as a master, else another reachable master.
+    static func functionSource(_ plan: Plan, in topology: ClusterTopology) -> String? {
+        let masters = topology.masters.filter { $0.reachable && !$0.flags.contains("fail") }
+        return masters.first { $0.isNamed(plan.functions?.from ?? "") }?.address ?? masters.first?.address
+    }
+
     /// A new replica receives its master's whole data set: its memory and the sync's time are checked before.
     public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
         var effects = PlanEffects()
-        effects.commands = [(plan.node.address, ["CLUSTER", "MEET", "127.0.0.1", "6379"]), (plan.node.address, ["DBSIZE"])]
+        effects.commands = [(plan.node.address, ["CLUSTER", "MEET", "127.0.0.1", "6379"]), (plan.node.address, ["DBSIZE"]),
+                            (plan.node.address, ["FUNCTION", "LIST"])]
+        if let functions = plan.functions {
+            effects.commands += [(functions.from, ["FUNCTION", "DUMP"]), (plan.node.address, ["FUNCTION", "RESTORE", "x", "REPLACE"])]
+        }
         if let masterId = plan.node.masterId, let master = plan.node.masterAddress {
             effects.copies = [(plan.node.address, master)]
             effects.masters = [masterId]

@@ -35,14 +35,16 @@ public enum CreateJob: JobKind {
         if let stranger = topology.nodes.first(where: { node in !cluster.seeds.contains(where: node.isNamed) }) {
             throw .impossible("\(stranger.address) already belongs to a cluster with the registered nodes; create needs lone nodes")
         }
+        // Nodes registered as localhost:P are planned by the address the formed cluster will report for them.
+        let nodes = cluster.seeds.map(LoopbackName.canonical)
         let plan: CreatePlan
         do {
-            plan = try CreatePlanner.plan(addresses: cluster.seeds, replicas: params.replicas)
+            plan = try CreatePlanner.plan(addresses: nodes, replicas: params.replicas)
         } catch {
             throw .impossible(error.description)
         }
         return Plan(summary: "form a cluster of \(plan.masters.count) masters and \(plan.replicas.count) replicas",
-                    create: plan, nodes: cluster.seeds)
+                    create: plan, nodes: nodes)
     }
 
     public static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {

@@ -28,6 +28,8 @@ public enum ReplaceNodeJob: JobKind {
         public var servers: String?
         /// What NEW runs, when it said.
         public var newServer: ServerVersion?
+        /// The cluster's function libraries, copied to NEW before it joins.
+        public var functions: FunctionCopy?
     }
 
     public static let name = "replace-node"
@@ -40,11 +42,13 @@ public enum ReplaceNodeJob: JobKind {
 
     public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
         let topology = cluster.topology
+        let with = LoopbackName.canonical(params.with)
         let old = try NodeReference.resolve(params.node, in: topology)
-        if let member = topology.nodes.first(where: { $0.isNamed(params.with) }) {
-            throw .impossible("\(params.with) is already a member of this cluster (node \(member.id)); replace-node needs an empty node")
+        if let member = topology.nodes.first(where: { $0.isNamed(with) }) {
+            throw .impossible("\(with) is already a member of this cluster (node \(member.id)); replace-node needs an empty node")
         }
         let oldDown = !old.reachable || old.flags.contains("fail")
+        let functions = try JoiningNode.inspect(with, in: topology, access: cluster.access)
         let shardMaster: TopologyNode?
         if old.isMaster {
             if old.slots.isEmpty {
@@ -70,14 +74,14 @@ public enum ReplaceNodeJob: JobKind {
         if let access = cluster.access, let source = shardMaster {
             let session = ClusterSession(access: access)
             defer { session.close() }
-            let text = (try? session.call(params.with, ["INFO", "server"], idempotent: true).string) ?? nil
+            let text = (try? session.call(with, ["INFO", "server"], idempotent: true).string) ?? nil
             guard let server = text.flatMap(ServerVersion.parse(info:)) else {
-                throw .impossible("\(params.with) does not answer INFO server; it must run and be reachable before it can replace \(old.address)")
+                throw .impossible("\(with) does not answer INFO server; it must run and be reachable before it can replace \(old.address)")
             }
             newServer = server
             if let sourceServer = source.server {
                 if let reason = Self.incompatibility(from: sourceServer, to: server) {
-                    throw .impossible("\(params.with) runs \(server), which cannot replicate \(source.address) (\(sourceServer)): \(reason)")
+                    throw .impossible("\(with) runs \(server), which cannot replicate \(source.address) (\(sourceServer)): \(reason)")
                 }
                 servers = "\(sourceServer) → \(server)"
             }
@@ -86,10 +90,12 @@ public enum ReplaceNodeJob: JobKind {
                                 masterAddress: old.masterId.flatMap { topology.node(id: $0)?.address })
         let what = old.isMaster ? (old.slots.isEmpty ? "empty master" : "master of \(old.slotCount) slots") : "replica"
         let steps = shardMaster.map { "joins as a replica of \($0.address), syncs" } ?? "joins as an empty master"
-        return Plan(summary: "replace \(what) \(old.address) by \(params.with): it \(steps)"
-                        + (old.isMaster && !old.slots.isEmpty ? ", takes over by failover" : "") + "; \(old.address) is forgotten and reset",
-                    node: change, with: params.with, shardMaster: shardMaster?.id, shardMasterAddress: shardMaster?.address,
-                    failover: old.isMaster && !old.slots.isEmpty, slots: old.slots, servers: servers, newServer: newServer)
+        return Plan(summary: "replace \(what) \(old.address) by \(with): it \(steps)"
+                        + (old.isMaster && !old.slots.isEmpty ? ", takes over by failover" : "") + "; \(old.address) is forgotten and reset"
+                        + JoiningNode.summary(functions),
+                    node: change, with: with, shardMaster: shardMaster?.id, shardMasterAddress: shardMaster?.address,
+                    failover: old.isMaster && !old.slots.isEmpty, slots: old.slots, servers: servers, newServer: newServer,
+                    functions: functions)
     }
 
     /// Why `to` cannot load a full sync from `from`, or nil: a server reads the RDB of its own and older versions,
@@ -121,7 +127,11 @@ public enum ReplaceNodeJob: JobKind {
         let members = Set(current.nodes.filter { !$0.isNamed(plan.with) }.map(\.id))
         // 1. NEW joins OLD's shard and holds its data (a resumed job finds it joined, and only waits for the sync).
         try NodeJoiner(session: session, observer: context.observer)
-            .run(address: plan.with, existing: existing.address, members: members, masterId: plan.shardMaster)
+            .run(address: plan.with, existing: existing.address, members: members, masterId: plan.shardMaster,
+                 functionsFrom: plan.functions.flatMap { copy in
+                     current.masters.first { $0.isNamed(copy.from) && $0.reachable }?.address
+                         ?? current.masters.first { $0.reachable && $0.id != oldId }?.address
+                 })
         if context.observer.shouldStop() { return .stopped }
         let newId = try session.view(plan.with).myself.id
 
