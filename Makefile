@@ -102,11 +102,11 @@ demo: build demo-stop
 	@for i in $$(seq 100); do curl -sf http://$(DEMO_LISTEN)/healthz >/dev/null && break; sleep 0.1; done
 	@curl -sf -XPOST http://$(DEMO_LISTEN)/clusters -d '{"id":"demo","seeds":["127.0.0.1:7001"]}' >/dev/null
 	@echo "writing $(DEMO_KEYS) keys, then joining 127.0.0.1:$(DEMO_SPARE) as an empty master..."
-	@redis-benchmark -p 7001 --cluster -t set -n $(DEMO_KEYS) -r $(DEMO_KEYS) -d 100 -P 50 -q >$(DEMO_DIR)/keys.log 2>&1 || true
+	@$(PYTHON) scripts/demo_keys.py 7001 $(DEMO_KEYS) >$(DEMO_DIR)/keys.log 2>&1 || { cat $(DEMO_DIR)/keys.log; exit 1; }
 	@RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) add-node demo --address 127.0.0.1:$(DEMO_SPARE) --wait >$(DEMO_DIR)/add-node.log
 	@echo
 	@echo "redis-cluster-manager is running on http://$(DEMO_LISTEN) (log: $(DEMO_DIR)/service.log) with cluster 'demo' registered:"
-	@echo "3 masters, 3 replicas, keys, and an empty master 127.0.0.1:$(DEMO_SPARE)."
+	@echo "3 masters, 3 replicas, $(DEMO_KEYS) keys over every slot (a tenth in one hot slot), and an empty master 127.0.0.1:$(DEMO_SPARE)."
 	@echo
 	@echo "Watch a live move: open http://$(DEMO_LISTEN)/ and run"
 	@echo "  RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) reshard demo --to 127.0.0.1:$(DEMO_SPARE) --slots 4096 --wait"

@@ -107,6 +107,9 @@ struct JobView: Encodable {
         var slotsTotal: Int
         var slotsDone: Int
         var keysMoved: Int
+        var keysTotal: Int?
+        var bytesDone: Int64?
+        var bytesTotal: Int64?
     }
 
     struct Failure: Encodable {
@@ -139,7 +142,8 @@ struct JobView: Encodable {
         status = job.status.rawValue
         params = JSONCoding.value(ofStoredText: job.params)
         plan = JSONCoding.value(ofStoredText: job.plan)
-        progress = Progress(step: job.step, slotsTotal: job.slotsTotal, slotsDone: job.slotsDone, keysMoved: job.keysMoved)
+        progress = Progress(step: job.step, slotsTotal: job.slotsTotal, slotsDone: job.slotsDone, keysMoved: job.keysMoved,
+                            keysTotal: job.keysTotal, bytesDone: job.bytesDone, bytesTotal: job.bytesTotal)
         error = job.errorCode.map { Failure(code: $0, message: job.errorMessage ?? "") }
         cancelRequested = job.cancelRequested
         actor = job.actor

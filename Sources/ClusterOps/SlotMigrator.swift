@@ -60,8 +60,9 @@ public final class SlotMigrator {
         while index < remaining.count {
             if observer.shouldStop() { return .stopped }
             let batch = Array(remaining[index..<min(index + options.slotsPerBatch, remaining.count)])
-            let keys = try moveBatch(batch, move: move, source: source, target: target, masters: masters)
-            observer.slotsMoved(batch.count, keys: keys)
+            // Its keys were reported as they landed.
+            _ = try moveBatch(batch, move: move, source: source, target: target, masters: masters)
+            observer.slotsMoved(batch.count, keys: 0)
             index += batch.count
         }
         if !remaining.isEmpty {
@@ -275,6 +276,8 @@ public final class SlotMigrator {
             let results = try migrate(commands, from: source, timeoutMilliseconds: options.firstMigrateTimeoutMilliseconds)
             budget.record(keys: total, seconds: session.now - started)
             var targetAnswers: Bool?
+            var landed = 0
+            defer { if landed > 0 { observer.keysLanded(landed) } }
             for (batch, result) in zip(batches, results) {
                 switch result {
                 case .success:
@@ -298,6 +301,7 @@ public final class SlotMigrator {
                     throw .redis(endpoint: source, error)
                 }
                 moved += batch.keys.count
+                landed += batch.keys.count
             }
         }
         throw .failed("keys kept appearing on \(source) while migrating slots \(SlotSet(pending.map(\.slot)))")

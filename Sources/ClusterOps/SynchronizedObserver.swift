@@ -23,6 +23,14 @@ final class SynchronizedObserver: OperationObserver, @unchecked Sendable {
         lock.withLock { inner.slotsMoved(count, keys: keys) }
     }
 
+    func keysLanded(_ keys: Int) {
+        lock.withLock { inner.keysLanded(keys) }
+    }
+
+    func keysToMove(_ remaining: Int) {
+        lock.withLock { inner.keysToMove(remaining) }
+    }
+
     func slotsFoundMoved(_ slots: Int) {
         lock.withLock { inner.slotsFoundMoved(slots) }
     }

@@ -21,6 +21,11 @@ final class JobReporter: OperationObserver, JobCheckpointing {
     private let subscription: JobChangeHub.Subscription
     private(set) var slotsDone: Int
     private(set) var keysMoved: Int
+    /// The keys the moves carry, counted before they started (at least the keys moved so far).
+    private(set) var keysTotal: Int?
+    /// When progress was last written: keys landing mid-batch are written at most every `landedInterval`.
+    private var savedAt = Date.distantPast
+    static let landedInterval = 0.25
     private(set) var currentStep: String?
     private(set) var stopReason: StopReason?
     /// The job's checkpoint: the stored one when it started, then the last saved.
@@ -35,6 +40,7 @@ final class JobReporter: OperationObserver, JobCheckpointing {
         self.slotsTotal = slotsTotal
         self.slotsDone = job.slotsDone
         self.keysMoved = job.keysMoved
+        self.keysTotal = job.keysTotal
         self.currentStep = job.step
         self.isShuttingDown = isShuttingDown
         let flag = CancelFlag(job.cancelRequested)
@@ -58,6 +64,16 @@ final class JobReporter: OperationObserver, JobCheckpointing {
     func slotsMoved(_ count: Int, keys: Int) {
         slotsDone = min(slotsTotal, slotsDone + count)
         keysMoved += keys
+        save()
+    }
+
+    func keysLanded(_ keys: Int) {
+        keysMoved += keys
+        if Date().timeIntervalSince(savedAt) >= Self.landedInterval { save() }
+    }
+
+    func keysToMove(_ remaining: Int) {
+        keysTotal = keysMoved + remaining
         save()
     }
 
@@ -90,7 +106,10 @@ final class JobReporter: OperationObserver, JobCheckpointing {
     }
 
     func save() {
-        record { try store.updateProgress(jobId: jobId, step: currentStep, slotsDone: slotsDone, keysMoved: keysMoved) }
+        savedAt = Date()
+        // Writes by clients during the move can add keys to the counted slots: the total never shows less than moved.
+        if let total = keysTotal, total < keysMoved { keysTotal = keysMoved }
+        record { try store.updateProgress(jobId: jobId, step: currentStep, slotsDone: slotsDone, keysMoved: keysMoved, keysTotal: keysTotal) }
     }
 
     private func record(_ write: () throws -> Void) {

@@ -25,4 +25,9 @@ public struct JobRecord: Sendable, Equatable {
     public var options: String? = nil
     /// JSON of the post-conditions checked when the job ended; nil until then.
     public var verification: String? = nil
+    /// The keys the job's moves carry, counted before they started; nil when not counted.
+    public var keysTotal: Int? = nil
+    /// A backup's bytes written, and of how many when known.
+    public var bytesDone: Int64? = nil
+    public var bytesTotal: Int64? = nil
 }

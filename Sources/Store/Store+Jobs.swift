@@ -94,11 +94,15 @@ extension Store {
     }
 
     /// Records progress of a running job. A resumed job needs no more: what is left is read from the cluster.
-    public func updateProgress(jobId: Int64, step: String?, slotsDone: Int, keysMoved: Int) throws {
+    /// `keysTotal` and `bytes` are kept as they were when nil.
+    public func updateProgress(jobId: Int64, step: String?, slotsDone: Int, keysMoved: Int, keysTotal: Int? = nil,
+                               bytes: (done: Int64, total: Int64?)? = nil) throws {
         try writeAndPost { db in
             try db.execute("""
-                UPDATE jobs SET step = ?, slots_done = ?, keys_moved = ? WHERE id = ? AND status = 'running'
-                """, step, slotsDone, keysMoved, jobId)
+                UPDATE jobs SET step = ?, slots_done = ?, keys_moved = ?, keys_total = COALESCE(?, keys_total),
+                    bytes_done = COALESCE(?, bytes_done), bytes_total = COALESCE(?, bytes_total)
+                WHERE id = ? AND status = 'running'
+                """, step, slotsDone, keysMoved, keysTotal, bytes?.done, bytes?.total ?? nil, jobId)
             let job = try Store.currentJob(db, jobId)
             guard db.changes == 1 else { throw StoreError.statusChanged(job: jobId, expected: [.running], actual: job.status) }
             return ((), [.job(job)])
@@ -204,7 +208,8 @@ extension Store {
             createdAt: row.string("created_at") ?? "", startedAt: row.string("started_at"),
             finishedAt: row.string("finished_at"), snapshotBefore: row.int("snapshot_before"),
             snapshotAfter: row.int("snapshot_after"), result: row.string("result"), options: row.string("options"),
-            verification: row.string("verification"))
+            verification: row.string("verification"), keysTotal: row.int("keys_total").map { Int($0) },
+            bytesDone: row.int("bytes_done"), bytesTotal: row.int("bytes_total"))
     }
 }
 

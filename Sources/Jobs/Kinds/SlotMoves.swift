@@ -63,6 +63,9 @@ enum SlotMoving {
             total + move.slots.intersection(topology.node(id: move.to)?.slots ?? SlotSet()).count
         }
         if found > 0 { context.observer.slotsFoundMoved(found) }
+        context.observer.step("counting keys")
+        let left = try keysLeft(moves, addresses: addresses, session: session)
+        context.observer.keysToMove(left)
         context.observer.step("moving slots")
         let runner = SlotMoveRunner(session: session, options: context.options, observer: context.observer)
         let outcome = try runner.run(moves.map { SlotMove(from: $0.from, to: $0.to, slots: $0.slots) }, method: method,
@@ -71,6 +74,23 @@ enum SlotMoving {
         context.observer.step("waiting for convergence")
         try session.waitForConvergence(ignoring: leaving.map { [$0] } ?? [], timeout: 60)
         return .completed
+    }
+}
+
+extension SlotMoving {
+    /// The keys still on the sources in the moves' slots: COUNTKEYSINSLOT for every slot, pipelined per source.
+    static func keysLeft(_ moves: [PlannedMove], addresses: [String: String], session: ClusterSession) throws(ClusterOpsError) -> Int {
+        var slotsBySource: [String: [Int]] = [:]
+        for move in moves {
+            guard let source = addresses[move.from] else { continue }
+            slotsBySource[source, default: []] += move.slots.slots
+        }
+        var total = 0
+        for (source, slots) in slotsBySource.sorted(by: { $0.key < $1.key }) {
+            let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
+            total += counts.reduce(0) { $0 + Int($1.int ?? 0) }
+        }
+        return total
     }
 }
 

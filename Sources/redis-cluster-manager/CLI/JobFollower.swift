@@ -15,8 +15,9 @@ struct JobFollower {
         var startKeys: Int?
         var started = Date()
         var rateKeys: Double = 0
-        var rateSlots: Double = 0
-        var lastSample: (at: Date, keys: Int, slots: Int)?
+        /// The rate of the bar's measure (keys, bytes or slots per second).
+        var rateUnits: Double = 0
+        var lastSample: (at: Date, keys: Int, done: Int64)?
         var lastDraw = Date.distantPast
     }
 
@@ -74,38 +75,38 @@ struct JobFollower {
         fflush(nil)
     }
 
-    /// The bar, on a terminal only: `[#####-----] 2048/4096 slots · 125 000 keys · 41 200 keys/s · ETA 0:05 · step`.
+    /// The bar, on a terminal only: `[#####-----] 125 000/250 000 keys · 2048/4096 slots · 41 200 keys/s · ETA 0:05 · step`.
+    /// It measures keys when the job counted them (slots can hold very different numbers of keys), bytes for a
+    /// backup, and slots otherwise; the ETA uses the same measure's rate.
     private func drawBar(_ state: State, force: Bool) {
         guard terminal, !quiet else { return }
         let now = Date()
         guard force || now.timeIntervalSince(state.lastDraw) >= 0.1 else { return }
         state.lastDraw = now
-        let progress = state.job["progress"] as? [String: Any] ?? [:]
-        let total = progress["slots_total"] as? Int ?? 0
-        let done = progress["slots_done"] as? Int ?? 0
-        let keys = progress["keys_moved"] as? Int ?? 0
-        let step = progress["step"] as? String ?? (state.job["status"] as? String ?? "")
+        let progress = ProgressMeasure(state.job["progress"] as? [String: Any] ?? [:])
+        let step = (state.job["progress"] as? [String: Any])?["step"] as? String ?? (state.job["status"] as? String ?? "")
         if let last = state.lastSample {
             let seconds = now.timeIntervalSince(last.at)
             if seconds >= 0.25 {
-                let keyRate = Double(keys - last.keys) / seconds
-                let slotRate = Double(done - last.slots) / seconds
+                let keyRate = Double(progress.keys - last.keys) / seconds
+                let unitRate = Double(progress.done - last.done) / seconds
                 state.rateKeys = state.rateKeys == 0 ? keyRate : 0.7 * state.rateKeys + 0.3 * keyRate
-                state.rateSlots = state.rateSlots == 0 ? slotRate : 0.7 * state.rateSlots + 0.3 * slotRate
-                state.lastSample = (now, keys, done)
+                state.rateUnits = state.rateUnits == 0 ? unitRate : 0.7 * state.rateUnits + 0.3 * unitRate
+                state.lastSample = (now, progress.keys, progress.done)
             }
         } else {
-            state.lastSample = (now, keys, done)
+            state.lastSample = (now, progress.keys, progress.done)
         }
         let width = 30
-        let filled = total > 0 ? min(width, done * width / total) : 0
+        let filled = Int(progress.fraction * Double(width))
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        var parts = ["[\(style.green(bar))]", "\(done)/\(total) slots", "\(Self.grouped(keys)) keys"]
-        if state.rateKeys > 0 { parts.append("\(Self.grouped(Int(state.rateKeys))) keys/s") }
-        if state.rateSlots > 0, total > done {
-            parts.append("ETA \(Self.clock(Double(total - done) / state.rateSlots))")
+        var parts = ["[\(style.green(bar))]"] + progress.labels
+        if progress.unit != .bytes, state.rateKeys > 0 { parts.append("\(Self.grouped(Int(state.rateKeys))) keys/s") }
+        if progress.unit == .bytes, state.rateUnits > 0 { parts.append("\(ProgressMeasure.size(Int64(state.rateUnits)))/s") }
+        if state.rateUnits > 0, progress.total > progress.done {
+            parts.append("ETA \(Self.clock(Double(progress.total - progress.done) / state.rateUnits))")
         }
-        parts.append(String(step.prefix(40)))
+        parts.append(TerminalText.safe(String(step.prefix(40))))
         print("\r\u{1B}[2K" + parts.joined(separator: " · "), terminator: "")
         fflush(nil)
         state.barShown = true
@@ -152,8 +153,9 @@ enum JobOutcome {
         let coloured = status == "succeeded" ? style.green(status) : status == "failed" ? style.red(status)
             : status == "cancelled" ? style.yellow(status) : status
         var line = "job \(id) \(job["type"] as? String ?? "") on \(job["cluster_id"] as? String ?? ""): \(coloured)"
-        if let total = progress["slots_total"] as? Int, total > 0 {
-            line += ", \(progress["slots_done"] as? Int ?? 0)/\(total) slots, \(JobFollower.grouped(progress["keys_moved"] as? Int ?? 0)) keys"
+        let measure = ProgressMeasure(progress)
+        if measure.total > 0 {
+            line += ", " + measure.labels.reversed().joined(separator: ", ")
         }
         if let started = (job["started_at"] as? String).flatMap(parseDate), let finished = (job["finished_at"] as? String).flatMap(parseDate) {
             line += String(format: " in %.1f s", finished.timeIntervalSince(started))
