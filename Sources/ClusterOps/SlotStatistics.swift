@@ -1,8 +1,9 @@
 import ClusterModel
 import RESP
 
-/// Per-slot figures read from the masters, for rebalancing by load: key counts (`CLUSTER COUNTKEYSINSLOT`, which
-/// every version answers) or CPU and memory from `CLUSTER SLOT-STATS` where the server offers them.
+/// Per-slot figures read from the masters, for rebalancing by load: key counts (`CLUSTER SLOT-STATS` key-count
+/// where offered, else `CLUSTER COUNTKEYSINSLOT`, which every version answers) or CPU and memory from
+/// `CLUSTER SLOT-STATS` where the server offers them (Redis 8.2 offers cpu-usec, not memory-bytes).
 public enum SlotStatistics {
     public enum Measure: String, Sendable, Codable {
         case keys, cpu, memory
@@ -26,6 +27,9 @@ public enum SlotStatistics {
             let slots = master.slots.slots
             if let field = measure.slotStatsField {
                 result[master.id] = try slotStats(field, measure: measure, master: master, slots: master.slots, session: session)
+            } else if let counted = try? slotStats("key-count", measure: measure, master: master, slots: master.slots, session: session) {
+                // Servers with CLUSTER SLOT-STATS (Redis 8.2, Valkey 8+) count every slot's keys in one reply per range.
+                result[master.id] = counted
             } else {
                 var figures: [Int: Double] = [:]
                 for start in stride(from: 0, to: slots.count, by: 4096) {
@@ -60,13 +64,19 @@ public enum SlotStatistics {
             for entry in reply.array ?? [] {
                 guard let pair = entry.array, pair.count == 2, let slot = pair[0].int, let fields = pair[1].array else { continue }
                 var found = false
-                for index in stride(from: 0, to: fields.count - 1, by: 2) where fields[index].string == field {
+                var offered: [String] = []
+                for index in stride(from: 0, to: fields.count - 1, by: 2) {
+                    guard let name = fields[index].string else { continue }
+                    offered.append(name)
+                    guard name == field else { continue }
                     found = true
                     if let value = fields[index + 1].int, value > 0 { figures[Int(slot)] = Double(value) }
                 }
                 if !found {
-                    throw .impossible("balance_by \(measure.rawValue): \(master.address) reports no '\(field)' per slot"
-                        + (measure == .cpu ? " (enable cluster-slot-stats-enabled)" : ""))
+                    let server = master.server.map { " (\($0.product) \($0.version))" } ?? ""
+                    throw .impossible("balance_by \(measure.rawValue) needs CLUSTER SLOT-STATS '\(field)', which \(master.address)\(server) "
+                        + "does not report; it reports \(offered.joined(separator: ", "))"
+                        + (measure == .cpu ? ". Enable cluster-slot-stats-enabled on every master" : ""))
                 }
             }
         }
