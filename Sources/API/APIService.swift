@@ -12,14 +12,15 @@ public final class APIService: Sendable {
     public let router: Router
 
     /// `heartbeat` is the seconds between comment lines on an idle event stream. `access` decides who may call
-    /// what; by default (no tokens file) everyone may call everything, as `anonymous`.
+    /// what; by default (no tokens file) everyone may call everything, as `anonymous`. `backups` is where backup
+    /// jobs write and the backups routes read (nil: backup jobs are refused, and no backup is listed).
     public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), access: AccessControl = AccessControl(tokens: nil),
-                heartbeat: Double = 15, log: @escaping @Sendable (String) -> Void) {
+                backups: BackupDirectory? = nil, heartbeat: Double = 15, log: @escaping @Sendable (String) -> Void) {
         self.log = log
-        clusters = ClusterService(store: store, settings: settings)
+        clusters = ClusterService(store: store, settings: settings, backups: backups)
         var router = Router(log: log)
         APIService.addRoutes(to: &router, routes: Routes(access: access, clusters: clusters,
-                                                          jobs: JobService(store: store, settings: settings), metrics: metrics,
+                                                          jobs: JobService(store: store, settings: settings, backups: backups), metrics: metrics,
                                                           heartbeat: heartbeat))
         self.router = router
         metrics.jobs.start(store.changes)
@@ -113,6 +114,8 @@ public final class APIService: Sendable {
         router.add("POST", "/clusters/{id}/snapshots", routes.route(.operator, clusterRoutes.takeSnapshot))
         router.add("GET", "/clusters/{id}/snapshots", routes.route(.read, clusterRoutes.listSnapshots))
         router.add("GET", "/clusters/{id}/snapshots/{sid}", routes.route(.read, clusterRoutes.getSnapshot))
+        router.add("GET", "/clusters/{id}/backups", routes.route(.read, clusterRoutes.listBackups))
+        router.add("GET", "/clusters/{id}/backups/{bid}", routes.route(.read, clusterRoutes.getBackup))
 
         for kind in JobKinds.all {
             router.add("POST", "/clusters/{id}/\(kind.name)", routes.route(kind.needsAdmin ? .admin : .operator, submissions.submit(kind.name)))

@@ -68,6 +68,14 @@ struct ClusterRoutes: Sendable {
         return try JSONCoding.response(200, Page(items: snapshots.map { SnapshotView($0, includeTopology: false) }, nextCursor: next))
     }
 
+    func listBackups(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        try JSONCoding.response(200, BackupsPage(items: try clusters.backups(parameters["id"] ?? "")))
+    }
+
+    func getBackup(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+        try JSONCoding.response(200, try clusters.backup(parameters["id"] ?? "", backupId: parameters["bid"] ?? ""))
+    }
+
     func getSnapshot(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
         let id = parameters["id"] ?? ""
         guard let sid = parameters["sid"].flatMap(QueryParameters.positiveId) else {
@@ -76,4 +84,9 @@ struct ClusterRoutes: Sendable {
         }
         return try JSONCoding.response(200, SnapshotView(try clusters.snapshot(id, snapshotId: sid), includeTopology: true))
     }
+}
+
+/// Every backup of a cluster, newest first (a cluster keeps few: retention prunes them).
+struct BackupsPage: Encodable {
+    var items: [BackupListing]
 }

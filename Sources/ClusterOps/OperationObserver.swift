@@ -12,6 +12,8 @@ public protocol OperationObserver: AnyObject {
     /// The keys the job's moves still have to carry, counted before they start (COUNTKEYSINSLOT on each source);
     /// with those already moved (a resumed job), the job's total.
     func keysToMove(_ remaining: Int)
+    /// Bytes a backup has written so far, and of how many when known.
+    func bytesWritten(_ done: Int64, total: Int64?)
     /// True when the job should stop at the next safe point.
     func shouldStop() -> Bool
     /// The cluster already shows `slots` of the job's slots in their new place (a job resumed after the service
@@ -23,4 +25,5 @@ extension OperationObserver {
     public func slotsFoundMoved(_ slots: Int) {}
     public func keysLanded(_ keys: Int) {}
     public func keysToMove(_ remaining: Int) {}
+    public func bytesWritten(_ done: Int64, total: Int64?) {}
 }

@@ -31,6 +31,10 @@ final class SynchronizedObserver: OperationObserver, @unchecked Sendable {
         lock.withLock { inner.keysToMove(remaining) }
     }
 
+    func bytesWritten(_ done: Int64, total: Int64?) {
+        lock.withLock { inner.bytesWritten(done, total: total) }
+    }
+
     func slotsFoundMoved(_ slots: Int) {
         lock.withLock { inner.slotsFoundMoved(slots) }
     }

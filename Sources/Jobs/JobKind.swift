@@ -71,11 +71,17 @@ public struct PlanningInput: Sendable {
     public var connections: ConnectionSettings
     /// The cluster's last measured rate (keys per second) of a move method ("keys", "atomic"), for time estimates.
     public var measuredRate: @Sendable (String) -> Double?
+    /// The cluster's registered id, and where the service keeps backups (nil: backups are not offered).
+    public var clusterId: String
+    public var backups: BackupDirectory?
 
     public init(topology: ClusterTopology, seeds: [String],
                 snapshot: @escaping @Sendable (Int64) throws -> TopologyDocument? = { _ in nil }, access: ClusterAccess? = nil,
-                connections: ConnectionSettings = ConnectionSettings(), measuredRate: @escaping @Sendable (String) -> Double? = { _ in nil }) {
+                connections: ConnectionSettings = ConnectionSettings(), measuredRate: @escaping @Sendable (String) -> Double? = { _ in nil },
+                clusterId: String = "", backups: BackupDirectory? = nil) {
         self.measuredRate = measuredRate
+        self.clusterId = clusterId
+        self.backups = backups
         self.topology = topology
         self.seeds = seeds
         self.snapshot = snapshot
@@ -93,6 +99,10 @@ public struct JobContext {
     public let report: (JSONValue) -> Void
     /// Where the job got to, for kinds that resume from a checkpoint rather than from the cluster's state alone.
     public let checkpoint: any JobCheckpointing
+    public let jobId: Int64
+    public let clusterId: String
+    /// Where the service keeps backups; nil when it offers none.
+    public let backups: BackupDirectory?
 }
 
 /// A running job's checkpoint: opaque JSON of its kind, saved with the keys moved so far and read back on resume.

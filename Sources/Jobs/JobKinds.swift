@@ -13,6 +13,7 @@ public enum JobKinds {
         RestoreJob.self,
         ImportJob.self,
         ReplaceNodeJob.self,
+        BackupJob.self,
     ]
 
     public static var names: [String] { all.map { $0.name } }

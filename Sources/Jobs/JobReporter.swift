@@ -23,6 +23,8 @@ final class JobReporter: OperationObserver, JobCheckpointing {
     private(set) var keysMoved: Int
     /// The keys the moves carry, counted before they started (at least the keys moved so far).
     private(set) var keysTotal: Int?
+    /// A backup's bytes written, and of how many when known.
+    private(set) var bytes: (done: Int64, total: Int64?)?
     /// When progress was last written: keys landing mid-batch are written at most every `landedInterval`.
     private var savedAt = Date.distantPast
     static let landedInterval = 0.25
@@ -72,6 +74,11 @@ final class JobReporter: OperationObserver, JobCheckpointing {
         if Date().timeIntervalSince(savedAt) >= Self.landedInterval { save() }
     }
 
+    func bytesWritten(_ done: Int64, total: Int64?) {
+        bytes = (done, total)
+        if Date().timeIntervalSince(savedAt) >= Self.landedInterval { save() }
+    }
+
     func keysToMove(_ remaining: Int) {
         keysTotal = keysMoved + remaining
         save()
@@ -109,7 +116,8 @@ final class JobReporter: OperationObserver, JobCheckpointing {
         savedAt = Date()
         // Writes by clients during the move can add keys to the counted slots: the total never shows less than moved.
         if let total = keysTotal, total < keysMoved { keysTotal = keysMoved }
-        record { try store.updateProgress(jobId: jobId, step: currentStep, slotsDone: slotsDone, keysMoved: keysMoved, keysTotal: keysTotal) }
+        record { try store.updateProgress(jobId: jobId, step: currentStep, slotsDone: slotsDone, keysMoved: keysMoved, keysTotal: keysTotal,
+                                                 bytes: bytes) }
     }
 
     private func record(_ write: () throws -> Void) {

@@ -12,6 +12,7 @@ import Store
 public final class JobWorker: @unchecked Sendable {
     let store: Store
     let settings: ConnectionSettings
+    let backups: BackupDirectory?
     let log: @Sendable (String) -> Void
 
     static let firstBackoff = 0.5
@@ -27,7 +28,10 @@ public final class JobWorker: @unchecked Sendable {
     private var backoff = JobWorker.firstBackoff
     private var subscription: JobChangeHub.Subscription?
 
-    public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), log: @escaping @Sendable (String) -> Void) {
+    /// `backups`: where backup jobs write (nil: they are refused).
+    public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), backups: BackupDirectory? = nil,
+                log: @escaping @Sendable (String) -> Void) {
+        self.backups = backups
         self.store = store
         self.settings = settings
         self.log = log
@@ -207,7 +211,7 @@ public final class JobWorker: @unchecked Sendable {
                 (plan, planned) = try JobPlanning.plan(K.self, params: params, options: options, input: PlanningInput(
                     topology: topology, seeds: cluster.seeds, snapshot: store.snapshotTopology(clusterId: cluster.id),
                     access: settings.access(for: cluster), connections: settings,
-                    measuredRate: store.measuredRate(clusterId: cluster.id)), session: session)
+                    measuredRate: store.measuredRate(clusterId: cluster.id), clusterId: cluster.id, backups: backups), session: session)
             } catch {
                 let failure = error as? ClusterOpsError ?? .failed("\(error)")
                 try store.appendEvent(jobId: job.id, level: "error", message: "planning failed: \(failure)")
@@ -261,7 +265,7 @@ public final class JobWorker: @unchecked Sendable {
                                    isShuttingDown: { [self] in isStopping })
         let context = JobContext(session: session, observer: reporter, options: K.migrationOptions(params),
                                  report: { [reporter] value in reporter.result((try? JSONText.string(value)) ?? "null") },
-                                 checkpoint: reporter)
+                                 checkpoint: reporter, jobId: job.id, clusterId: job.clusterId, backups: backups)
         do {
             let outcome = try K.execute(plan, params: params, in: context)
             let executed = Date()

@@ -14,9 +14,9 @@ public struct RESPDecoder {
     public let maxDepth: Int
     public let maxBulkLength: Int
 
-    private var buffer: [UInt8] = []
+    private(set) var buffer: [UInt8] = []
     /// Bytes before `cursor` are fully parsed (either returned or held in `stack`).
-    private var cursor = 0
+    private(set) var cursor = 0
     /// Containers whose elements are still arriving, outermost first.
     private var stack: [Frame] = []
 

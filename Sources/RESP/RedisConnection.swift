@@ -16,7 +16,7 @@ public final class RedisConnection {
     private(set) var fd: Int32
     /// Present when `tls` is: every byte of the socket goes through it.
     private(set) var tlsSession: TLSSession?
-    private var decoder = RESPDecoder()
+    var decoder = RESPDecoder()
     var readBuffer = [UInt8](repeating: 0, count: 64 * 1024)
 
     /// Connects (trying every resolved address, then the TLS handshake if `tls` is given, all within
@@ -115,7 +115,7 @@ public final class RedisConnection {
         }
     }
 
-    private func send(_ request: [UInt8], until deadline: Double) throws(RedisError) {
+    func send(_ request: [UInt8], until deadline: Double) throws(RedisError) {
         var offset = 0
         while offset < request.count {
             let sent = try sendSome(request, from: offset)

@@ -8,12 +8,14 @@ import Store
 public final class ClusterService: Sendable {
     let store: Store
     let settings: ConnectionSettings
+    let backupDirectory: BackupDirectory?
 
     public static let maxSeeds = 64
 
-    public init(store: Store, settings: ConnectionSettings) {
+    public init(store: Store, settings: ConnectionSettings, backups: BackupDirectory? = nil) {
         self.store = store
         self.settings = settings
+        self.backupDirectory = backups
     }
 
     /// `{"id","seeds":[...],"username"?,"password"?,"tls"?,"address_map"?}`; the seed is contacted before anything is stored.
@@ -122,6 +124,42 @@ public final class ClusterService: Sendable {
             }
             return snapshot
         }
+    }
+
+    /// The cluster's backups, newest first, without their manifests. A backup without a manifest is named by its
+    /// job's state: `running`, `failed`, `cancelled` (or `incomplete` when its job is gone).
+    public func backups(_ id: String) throws -> [BackupListing] {
+        try ServiceError.wrap {
+            let record = try ClusterService.record(id, in: store)
+            return try (backupDirectory?.list(clusterId: record.id) ?? []).map { listing in
+                var brief = try withJobStatus(listing)
+                brief.manifest = nil
+                return brief
+            }
+        }
+    }
+
+    /// One backup, with its manifest when complete.
+    public func backup(_ id: String, backupId: String) throws -> BackupListing {
+        try ServiceError.wrap {
+            let record = try ClusterService.record(id, in: store)
+            guard let listing = backupDirectory?.backup(clusterId: record.id, backupId: backupId) else {
+                throw ServiceError.notFound("cluster '\(record.id)' has no backup '\(backupId)'")
+            }
+            return try withJobStatus(listing)
+        }
+    }
+
+    private func withJobStatus(_ listing: BackupListing) throws -> BackupListing {
+        guard listing.status != "complete", let jobId = listing.jobId else { return listing }
+        var named = listing
+        switch try store.job(jobId)?.status {
+        case .queued?, .running?: named.status = "running"
+        case .failed?: named.status = "failed"
+        case .cancelled?: named.status = "cancelled"
+        default: named.status = "incomplete"
+        }
+        return named
     }
 
     static func record(_ id: String, in store: Store) throws -> ClusterRecord {

@@ -7,10 +7,12 @@ import Store
 public final class JobService: Sendable {
     let store: Store
     let settings: ConnectionSettings
+    let backups: BackupDirectory?
 
-    public init(store: Store, settings: ConnectionSettings) {
+    public init(store: Store, settings: ConnectionSettings, backups: BackupDirectory? = nil) {
         self.store = store
         self.settings = settings
+        self.backups = backups
     }
 
     /// Validates a request for `kind` on a registered cluster and queues it, or (with `dry_run`) answers its plan.
@@ -57,7 +59,7 @@ public final class JobService: Sendable {
                 let (_, planned) = try JobPlanning.plan(K.self, params: params, options: options, input: PlanningInput(
                     topology: topology, seeds: cluster.seeds, snapshot: store.snapshotTopology(clusterId: cluster.id),
                     access: settings.access(for: cluster), connections: settings,
-                    measuredRate: store.measuredRate(clusterId: cluster.id)), session: session)
+                    measuredRate: store.measuredRate(clusterId: cluster.id), clusterId: cluster.id, backups: backups), session: session)
                 if dryRun {
                     return .dryRun(DryRun(type: K.name, params: try JSONText.string(try sealed(params, of: K.self, clusterId: cluster.id)),
                                           plan: planned.text, topologyEtag: planned.etag))

@@ -1,18 +1,22 @@
 import Dispatch
 import Foundation
+import Jobs
 import Store
 
 /// Prunes, at start and every hour, the events and snapshots of jobs that finished more than `retainDays` ago
-/// (never a queued or running job's), and Idempotency-Keys past their 24 hours, so the database stops growing with
-/// history nobody keeps.
+/// (never a queued or running job's), backups started more than `retainDays` ago (never one still being written),
+/// and Idempotency-Keys past their 24 hours, so the database and the backup directory stop growing with history
+/// nobody keeps.
 /// @unchecked: the timer is set up once in start() and only cancelled after.
 final class Pruner: @unchecked Sendable {
     let store: Store
     let retainDays: Int
+    let backups: BackupDirectory?
     let log: @Sendable (String) -> Void
     private let timer: any DispatchSourceTimer
 
-    init(store: Store, retainDays: Int, log: @escaping @Sendable (String) -> Void) {
+    init(store: Store, retainDays: Int, backups: BackupDirectory? = nil, log: @escaping @Sendable (String) -> Void) {
+        self.backups = backups
         self.store = store
         self.retainDays = retainDays
         self.log = log
@@ -37,6 +41,13 @@ final class Pruner: @unchecked Sendable {
             let result = try store.prune(before: cutoff)
             if result.events > 0 || result.snapshots > 0 {
                 log("pruned \(result.events) events and \(result.snapshots) snapshots older than \(retainDays) days")
+            }
+            let removed = backups?.prune(startedBefore: cutoff) { jobId in
+                let status = (try? store.job(jobId))??.status
+                return status == .queued || status == .running
+            } ?? []
+            if !removed.isEmpty {
+                log("removed \(removed.count) backups older than \(retainDays) days: \(removed.joined(separator: ", "))")
             }
         } catch {
             log("pruning failed (will try again in an hour): \(error)")

@@ -13,7 +13,7 @@ struct RedisClusterManager: ParsableCommand {
             """,
         subcommands: [Serve.self, Clusters.self, Register.self, Topology.self, Info.self, Create.self, AddNode.self, Reshard.self,
                       Rebalance.self, DelNode.self, Fix.self, Failover.self, ReplaceNode.self, SetTimeout.self, Call.self, Restore.self,
-                      Import.self, Jobs.self, Job.self, Cancel.self],
+                      Import.self, Backup.self, Backups.self, Jobs.self, Job.self, Cancel.self],
         defaultSubcommand: Serve.self
     )
 

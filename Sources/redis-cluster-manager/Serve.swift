@@ -12,7 +12,7 @@ struct Serve: ParsableCommand {
         abstract: "Run the HTTP service.",
         discussion: """
             Every option can also be set from the environment: RCM_LISTEN, RCM_DB, RCM_TOKENS_FILE,
-            RCM_SECRET_KEY_FILE, RCM_RETAIN_DAYS, RCM_ALLOW_REMOTE_NODES=1. Options on the command line win.
+            RCM_SECRET_KEY_FILE, RCM_RETAIN_DAYS, RCM_BACKUP_DIR, RCM_ALLOW_REMOTE_NODES=1. Options on the command line win.
 
             Without a tokens file the service only listens on a loopback address and every caller acts as
             'anonymous'. SIGHUP reloads the tokens file.
@@ -34,6 +34,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Days to keep the events and snapshots of finished jobs (and manual snapshots); 0 keeps them forever. Env: RCM_RETAIN_DAYS.")
     var retainDays: Int = ProcessInfo.processInfo.environment["RCM_RETAIN_DAYS"].flatMap { Int($0) } ?? 90
 
+    @Option(help: "Directory backup jobs write into (one folder per cluster, then per backup; created 0700). Default: 'backups' beside the database. Env: RCM_BACKUP_DIR.")
+    var backupDir: String? = ProcessInfo.processInfo.environment["RCM_BACKUP_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+
     @Option(help: "Seconds between the topology reads behind the per-cluster /metrics gauges (never read on a scrape). Env: RCM_GAUGES_INTERVAL.")
     var gaugesInterval: Double = ProcessInfo.processInfo.environment["RCM_GAUGES_INTERVAL"].flatMap { Double($0) } ?? 15
 
@@ -49,6 +52,9 @@ struct Serve: ParsableCommand {
         }
         guard (0...36500).contains(retainDays) else {
             throw ValidationError("--retain-days must be from 0 (keep forever) to 36500")
+        }
+        if let backupDir, backupDir.isEmpty || backupDir.contains("\0") {
+            throw ValidationError("--backup-dir must be a directory path")
         }
     }
 
@@ -78,9 +84,11 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         let settings = ConnectionSettings(allowRemoteNodes: allowRemoteNodes)
-        let worker = JobWorker(store: store, settings: settings, log: log)
+        let backups = BackupDirectory(root: URL(fileURLWithPath: backupDir
+            ?? URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("backups").path))
+        let worker = JobWorker(store: store, settings: settings, backups: backups, log: log)
         let access = AccessControl(tokens: tokens)
-        let api = APIService(store: store, settings: settings, access: access, log: log)
+        let api = APIService(store: store, settings: settings, access: access, backups: backups, log: log)
         var configuration = HTTPServerConfiguration()
         configuration.host = address.host
         configuration.port = address.port
@@ -95,11 +103,12 @@ struct Serve: ParsableCommand {
             throw ExitCode(1)
         }
         log("listening on \(address.host.contains(":") ? "[\(address.host)]" : address.host):\(server.port), database \(db), "
+            + "backups in \(backups.root.path), "
             + (tokens.map { "\($0.count) tokens" } ?? "no tokens file (loopback only, every caller is anonymous)"))
 
         worker.start()
         api.startClusterGauges(interval: gaugesInterval)
-        let pruner = Pruner(store: store, retainDays: retainDays, log: log)
+        let pruner = Pruner(store: store, retainDays: retainDays, backups: backups, log: log)
         pruner.start()
 
         let reload = SignalWatcher(signals: [SIGHUP]) { _ in

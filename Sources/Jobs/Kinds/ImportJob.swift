@@ -122,6 +122,12 @@ public enum ImportJob: JobKind {
         } else {
             context.observer.event("scanning \(plan.source) from the start (\(plan.sourceKeys) keys when planned)", node: plan.source)
         }
+        // The keys to move: the source's count when planned on a first run, what is left on it when resumed.
+        if cursor == "0" {
+            context.observer.keysToMove(plan.sourceKeys)
+        } else if !params.copy, let left = try? importer.sourceKeys() {
+            context.observer.keysToMove(left)
+        }
         context.observer.step("import")
         let outcome = try importer.run(from: cursor) { next, moved in
             let text = (try? JSONText.string(Checkpoint(cursor: next))) ?? "{\"cursor\":\"\(next)\"}"

@@ -154,7 +154,7 @@ enum JobOutcome {
             : status == "cancelled" ? style.yellow(status) : status
         var line = "job \(id) \(job["type"] as? String ?? "") on \(job["cluster_id"] as? String ?? ""): \(coloured)"
         let measure = ProgressMeasure(progress)
-        if measure.total > 0 {
+        if measure.total > 0 || measure.unit == .bytes {
             line += ", " + measure.labels.reversed().joined(separator: ", ")
         }
         if let started = (job["started_at"] as? String).flatMap(parseDate), let finished = (job["finished_at"] as? String).flatMap(parseDate) {

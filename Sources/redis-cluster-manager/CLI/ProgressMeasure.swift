@@ -1,5 +1,5 @@
 /// What a job's progress is measured in, for the CLI's bar and summary: keys when the job counted the keys it moves
-/// (`keys_total`), bytes when it knows how many it writes (`bytes_total`), slots otherwise.
+/// (`keys_total`), bytes for a backup (`bytes_done`, of `bytes_total` when known), slots otherwise.
 struct ProgressMeasure {
     enum Unit { case keys, bytes, slots }
 
@@ -18,10 +18,11 @@ struct ProgressMeasure {
             unit = .keys
             done = Int64(keys)
             self.total = Int64(total)
-        } else if let total = (progress["bytes_total"] as? Int).map(Int64.init), total > 0 {
+        } else if let written = progress["bytes_done"] as? Int {
+            // A backup: bytes written, of a total only when the servers said it.
             unit = .bytes
-            done = Int64(progress["bytes_done"] as? Int ?? 0)
-            self.total = total
+            done = Int64(written)
+            total = Int64(progress["bytes_total"] as? Int ?? 0)
         } else {
             unit = .slots
             done = Int64(slotsDone)
@@ -38,7 +39,7 @@ struct ProgressMeasure {
         case .keys:
             return ["\(JobFollower.grouped(Int(done)))/\(JobFollower.grouped(Int(total))) keys", "\(slotsDone)/\(slotsTotal) slots"]
         case .bytes:
-            return ["\(Self.size(done))/\(Self.size(total))"]
+            return [total > 0 ? "\(Self.size(done))/\(Self.size(total))" : "\(Self.size(done)) written"]
         case .slots:
             return ["\(slotsDone)/\(slotsTotal) slots", "\(JobFollower.grouped(keys)) keys"]
         }

@@ -242,3 +242,46 @@ enum TopologyTable {
         return text
     }
 }
+
+struct Backups: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List a cluster's backups, or show one with its files.",
+                                                    discussion: ExitCodes.help)
+    @Argument(help: "The registered cluster's id.") var cluster: String
+    @Argument(help: "A backup's id: show its manifest.") var backup: String?
+    @OptionGroup var client: ClientOptions
+
+    func run() throws {
+        try runCLI {
+            let base = "/clusters/\(JobOptions.escape(cluster))/backups"
+            let service = try client.client()
+            let style = Style.stdout
+            guard let backup else {
+                let response = try client.expectSuccess(try service.get(base))
+                if client.json { return client.printJSON(response) }
+                let rows = (response.object["items"] as? [[String: Any]] ?? []).map { item -> [String] in
+                    let status = item["status"] as? String ?? ""
+                    let coloured = status == "complete" ? style.green(status) : status == "running" ? status : style.yellow(status)
+                    return [TerminalText.safe(item["id"] as? String ?? ""), coloured, "\(item["files"] as? Int ?? 0)",
+                            ProgressMeasure.size(Int64(item["bytes"] as? Int ?? 0)), item["job_id"].map { "\($0)" } ?? "-",
+                            TerminalText.safe(item["created_at"] as? String ?? "")]
+                }
+                print(Table.render(header: ["ID", "STATUS", "FILES", "SIZE", "JOB", "STARTED"], rows: rows))
+                return
+            }
+            let response = try client.expectSuccess(try service.get(base + "/" + JobOptions.escape(backup)))
+            if client.json { return client.printJSON(response) }
+            let item = response.object
+            print("backup \(TerminalText.safe(item["id"] as? String ?? "")) of \(TerminalText.safe(cluster)): \(item["status"] as? String ?? "?"), "
+                  + "\(item["files"] as? Int ?? 0) files, \(ProgressMeasure.size(Int64(item["bytes"] as? Int ?? 0)))")
+            print("folder: \(TerminalText.safe(item["directory"] as? String ?? ""))")
+            let files = (item["manifest"] as? [String: Any])?["files"] as? [[String: Any]] ?? []
+            let rows = files.map { file -> [String] in
+                let slots = (file["slots"] as? [[Int]] ?? []).map { $0.count == 2 && $0[0] != $0[1] ? "\($0[0])-\($0[1])" : "\($0.first ?? 0)" }
+                return [TerminalText.safe(file["name"] as? String ?? ""), slots.joined(separator: ","),
+                        TerminalText.safe("\(file["source"] as? String ?? "") (\(file["source_role"] as? String ?? ""))"),
+                        ProgressMeasure.size(Int64(file["size"] as? Int ?? 0)), TerminalText.safe(file["sha256"] as? String ?? "")]
+            }
+            if !rows.isEmpty { print(Table.render(header: ["FILE", "SLOTS", "FROM", "SIZE", "SHA-256"], rows: rows)) }
+        }
+    }
+}

@@ -1,0 +1,242 @@
+import ClusterModel
+import ClusterOps
+import Foundation
+import RESP
+import Store
+
+/// `POST /clusters/{id}/backup {"source"?: "replica"|"master", "max_bytes_per_second"?}`: a consistent RDB snapshot
+/// of every shard, as `redis-cli --cluster backup` takes them, written on the service's host under `--backup-dir`
+/// with a manifest (the layout, each file's size and SHA-256, the servers, the time).
+///
+/// Each snapshot is fetched over the replication protocol, as `redis-cli --rdb` does, from one of the shard's
+/// replicas in sync (by default, so the master only serves clients) or from the master. One shard at a time, so
+/// only one node of the cluster forks for a snapshot at any moment. Files finished before an interruption are
+/// checked against the checkpoint and kept; the file being written when it happened is fetched again.
+public enum BackupJob: JobKind {
+    public enum Source: String, Codable, Sendable {
+        case replica, master
+    }
+
+    public struct Params: Codable, Sendable, Equatable {
+        public var source: Source
+        public var maxBytesPerSecond: Int?
+    }
+
+    /// One shard to back up: its master and slots, and the node the snapshot is read from.
+    public struct Shard: Codable, Sendable, Equatable {
+        public var masterId: String
+        public var masterAddress: String
+        public var slots: SlotSet
+        public var source: String
+        public var sourceRole: String
+        public var server: String?
+        /// The master's memory in use when planned (INFO memory used_memory), for the disk check; nil unread.
+        public var datasetBytes: Int64?
+    }
+
+    public struct Plan: JobPlanContent {
+        public var summary: String
+        public var slotsTotal: Int { 0 }
+        public var shards: [Shard]
+        /// The folder the backup's own folder is made in: `<backup-dir>/<cluster id>`.
+        public var directory: String
+        /// Free bytes there when planned.
+        public var freeBytes: Int64?
+    }
+
+    /// Where a backup got to: its id (made when it first started) and the files finished.
+    struct Checkpoint: Codable {
+        var backupId: String
+        var startedAt: String
+        var files: [BackupManifest.File]
+    }
+
+    public static let name = "backup"
+    public static let fields: Set<String> = ["source", "max_bytes_per_second"]
+
+    public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
+        guard let source = Source(rawValue: try request.string("source") ?? "replica") else {
+            throw RequestFieldError("field 'source' must be \"replica\" or \"master\"")
+        }
+        return Params(source: source, maxBytesPerSecond: try request.int("max_bytes_per_second", in: 1024...100_000_000_000))
+    }
+
+    public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
+        let topology = cluster.topology
+        guard let backups = cluster.backups, let directory = backups.folder(clusterId: cluster.clusterId, backupId: "x")?
+            .deletingLastPathComponent() else {
+            throw .impossible("the service has no backup directory for cluster '\(cluster.clusterId)'")
+        }
+        let masters = topology.masters.filter { !$0.slots.isEmpty }.sorted { $0.slots.slots.first ?? 0 < $1.slots.slots.first ?? 0 }
+        guard !masters.isEmpty else { throw .impossible("no master owns slots: there is nothing to back up") }
+        let session = cluster.access.map { ClusterSession(access: $0) }
+        defer { session?.close() }
+        var shards: [Shard] = []
+        for master in masters {
+            let masterUp = master.reachable && !master.flags.contains("fail")
+            var source: TopologyNode?
+            if params.source == .replica, let session {
+                // A replica that holds the master's data: link up, no sync running, offset caught up.
+                source = master.replicas.compactMap { topology.node(id: $0) }
+                    .filter { $0.reachable && !$0.flags.contains("fail") }
+                    .first { replica in
+                        guard masterUp, let (state, _, _) = try? session.syncState(replica: replica.address, master: master.address) else { return false }
+                        return state.isInSync
+                    }
+            }
+            if source == nil {
+                guard masterUp else {
+                    throw .impossible("\(master.address), the master of slots \(master.slots), is down and has no replica in sync to read from")
+                }
+                source = master
+            }
+            guard let source else { continue }
+            let dataset = (try? session?.memory(master.address)).flatMap { $0 }.map(\.usedMemory)
+            shards.append(Shard(masterId: master.id, masterAddress: master.address, slots: master.slots, source: source.address,
+                                sourceRole: source.isMaster ? "master" : "replica", server: source.server?.description,
+                                datasetBytes: dataset))
+        }
+        let fromReplicas = shards.filter { $0.sourceRole == "replica" }.count
+        let throttle = params.maxBytesPerSecond.map { ", at most \(ByteCount.text(Int64($0)))/s" } ?? ""
+        return Plan(summary: "back up \(shards.count) shards (\(fromReplicas) from a replica in sync, \(shards.count - fromReplicas) from "
+                        + "the master) into \(directory.path)\(throttle)",
+                    shards: shards, directory: directory.path, freeBytes: backups.freeBytes())
+    }
+
+    public static func execute(_ plan: Plan, params: Params, in context: JobContext) throws(ClusterOpsError) -> SlotMigrator.Outcome {
+        guard let backups = context.backups else { throw .impossible("the service has no backup directory") }
+        var checkpoint: Checkpoint
+        if let text = context.checkpoint.storedCheckpoint, let stored = try? JSONText.decode(Checkpoint.self, from: text) {
+            checkpoint = stored
+            context.observer.event("resuming backup \(stored.backupId): \(stored.files.count) of \(plan.shards.count) files were finished", node: nil)
+        } else {
+            let now = Date()
+            checkpoint = Checkpoint(backupId: BackupDirectory.backupId(startedAt: now, jobId: context.jobId),
+                                    startedAt: Timestamp.format(now), files: [])
+            save(checkpoint, in: context)
+        }
+        let folder = try backups.create(clusterId: context.clusterId, backupId: checkpoint.backupId)
+        let (layout, _) = context.session.topology()
+
+        // Files finished before an interruption are kept if they are still what was recorded.
+        var written = Int64(0)
+        var done: [BackupManifest.File] = []
+        for file in checkpoint.files {
+            let info = try? RDBFileInfo.inspect(folder.appendingPathComponent(file.name).path)
+            if info?.size == file.size && info?.sha256 == file.sha256 {
+                done.append(file)
+                written += file.size
+            } else {
+                context.observer.event("\(file.name) is not as it was recorded; fetching it again", node: nil)
+            }
+        }
+        checkpoint.files = done
+        context.observer.bytesWritten(written, total: nil)
+
+        for (index, shard) in plan.shards.enumerated() {
+            let name = String(format: "shard-%02d-%@.rdb", index, String(shard.masterId.prefix(8)))
+            if done.contains(where: { $0.name == name }) { continue }
+            if context.observer.shouldStop() { return .stopped }
+            let source = try currentSource(shard, params: params, in: layout, session: context.session, observer: context.observer)
+            guard let endpoint = RedisEndpoint(source.address) else { throw .impossible("bad node address \(source.address)") }
+            context.observer.step("fetching \(name) from \(source.address) (\(index + 1)/\(plan.shards.count))")
+            let base = written
+            let info: RDBFileInfo
+            do {
+                info = try RDBFetcher(node: endpoint, access: context.session.access, observer: context.observer)
+                    .fetch(to: folder.appendingPathComponent(name), bytesPerSecond: params.maxBytesPerSecond,
+                           progress: { bytes, _ in context.observer.bytesWritten(base + bytes, total: nil) })
+            } catch {
+                // Asked to stop (cancel, shutdown) mid-file: its partial file is gone; a resumed job fetches it again.
+                if context.observer.shouldStop() {
+                    context.observer.event("stopped while fetching \(name): \(error)", node: source.address)
+                    return .stopped
+                }
+                throw error
+            }
+            written += info.size
+            let file = BackupManifest.File(name: name, masterId: shard.masterId, masterAddress: shard.masterAddress, slots: shard.slots,
+                                           source: source.address, sourceRole: source.role, server: source.server,
+                                           size: info.size, sha256: info.sha256, header: info.header, takenAt: Timestamp.format(Date()))
+            checkpoint.files.append(file)
+            save(checkpoint, in: context)
+            context.observer.event("\(name): \(ByteCount.text(info.size)) from \(source.address) (\(source.role)), sha256 \(info.sha256.prefix(16))…",
+                                   node: source.address)
+        }
+
+        let manifest = BackupManifest(
+            format: 1, id: checkpoint.backupId, clusterId: context.clusterId, jobId: context.jobId,
+            startedAt: checkpoint.startedAt, finishedAt: Timestamp.format(Date()),
+            nodes: layout.nodes.map { node in
+                BackupManifest.Node(id: node.id, address: node.address, role: node.role, masterId: node.masterId,
+                                    slots: node.slots, server: node.server?.description)
+            },
+            files: plan.shards.indices.compactMap { index in
+                checkpoint.files.first { $0.name.hasPrefix(String(format: "shard-%02d-", index)) }
+            },
+            bytes: written)
+        try backups.writeManifest(manifest, in: folder)
+        if let value = try? JSONText.decode(JSONValue.self, from: JSONText.string(
+            BackupListing(id: manifest.id, clusterId: manifest.clusterId, status: "complete", directory: folder.path,
+                          createdAt: manifest.startedAt, jobId: manifest.jobId, bytes: written, files: manifest.files.count, manifest: nil))) {
+            context.report(value)
+        }
+        context.observer.event("backup \(manifest.id) complete: \(manifest.files.count) files, \(ByteCount.text(written)) in \(folder.path)", node: nil)
+        return .completed
+    }
+
+    /// The node to read a shard from now: the planned one while it still serves the shard as planned (a replica
+    /// still in sync, or the master still owning the slots), else the shard's current master.
+    private static func currentSource(_ shard: Shard, params: Params, in topology: ClusterTopology, session: ClusterSession,
+                                      observer: any OperationObserver) throws(ClusterOpsError) -> (address: String, role: String, server: String?) {
+        let owner = topology.masters.first { $0.slots.intersection(shard.slots) == shard.slots }
+        if let planned = topology.nodes.first(where: { $0.isNamed(shard.source) }), planned.reachable {
+            if planned.isMaster, planned.id == owner?.id {
+                return (planned.address, "master", planned.server?.description)
+            }
+            if !planned.isMaster, let owner, planned.masterId == owner.id,
+               (try? session.syncState(replica: planned.address, master: owner.address))?.0.isInSync == true {
+                return (planned.address, "replica", planned.server?.description)
+            }
+        }
+        guard let owner, owner.reachable else {
+            throw .failed("no reachable node holds slots \(shard.slots) (planned from \(shard.source)); the backup cannot be finished")
+        }
+        observer.event("\(shard.source) no longer serves slots \(shard.slots) as planned; reading them from the master \(owner.address)",
+                       node: owner.address)
+        return (owner.address, "master", owner.server?.description)
+    }
+
+    private static func save(_ checkpoint: Checkpoint, in context: JobContext) {
+        guard let text = try? JSONText.string(checkpoint) else { return }
+        context.checkpoint.saveCheckpoint(text, keys: 0)
+    }
+}
+
+extension BackupJob {
+    /// A snapshot is read with SYNC and REPLCONF on each source; the disk must hold about the shards' data sets.
+    public static func effects(_ plan: Plan, params: Params, on topology: ClusterTopology) -> PlanEffects {
+        var effects = PlanEffects()
+        effects.needs = plan.shards.map(\.source)
+        effects.commands = plan.shards.flatMap { [($0.source, ["SYNC"]), ($0.source, ["REPLCONF", "rdb-only", "1"])] }
+        effects.kindChecks = [diskSpace(plan)]
+        return effects
+    }
+
+    /// RDB files are usually smaller than the data set in memory (they are compact and compressed), so this
+    /// only warns: a full disk fails the job cleanly anyway, with no file left that looks whole.
+    static func diskSpace(_ plan: Plan) -> PreflightCheck {
+        let dataset = plan.shards.compactMap(\.datasetBytes).reduce(0, +)
+        guard let free = plan.freeBytes else {
+            return PreflightCheck("disk_space", .warn, "the free space of \(plan.directory) could not be read")
+        }
+        let figures: [String: JSONValue] = ["free_bytes": .int(free), "dataset_bytes": .int(dataset)]
+        if free < dataset {
+            return PreflightCheck("disk_space", .warn, "\(plan.directory) has \(ByteCount.text(free)) free; the shards' data sets take "
+                                  + "\(ByteCount.text(dataset)) in memory, and their RDB files may need up to that",
+                                  figures: figures, action: "free space or point --backup-dir at a larger disk")
+        }
+        return PreflightCheck("disk_space", .ok, "\(ByteCount.text(free)) free in \(plan.directory) for data sets of \(ByteCount.text(dataset))",
+                              figures: figures)
+    }
+}
