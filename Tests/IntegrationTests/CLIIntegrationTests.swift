@@ -112,6 +112,18 @@ struct CLIIntegrationTests {
         #expect(unsafe.errors.contains("unsafe_command"))
         let restoreDry = try run(["restore", "c1", "--snapshot", "1", "--dry-run"])
         #expect(restoreDry.status == 0, "\(restoreDry.errors)")
+        // backup, then backups (the list, and one backup's files).
+        for node in cluster.nodes { try node.cli(["CONFIG", "SET", "repl-diskless-sync-delay", "0"]) }
+        let backup = try run(["backup", "c1", "--source", "master", "--wait"])
+        #expect(backup.status == 0, "\(backup.output)\(backup.errors)")
+        #expect(backup.output.range(of: #"backup on c1: succeeded, [\d.]+ (KB|MB) written"#, options: .regularExpression) != nil,
+                "\(backup.output)")
+        let backups = try run(["backups", "c1"], token: reader)
+        #expect(backups.status == 0 && backups.output.contains("complete"), "\(backups.output)\(backups.errors)")
+        let backupId = try #require(backups.output.split(separator: "\n").dropFirst().first?.split(separator: " ").first.map(String.init))
+        let shown = try run(["backups", "c1", backupId], token: reader)
+        #expect(shown.status == 0 && shown.output.contains("shard-00-") && shown.output.contains("SHA-256"), "\(shown.output)\(shown.errors)")
+        #expect(try run(["backups", "c1", "nope"], token: reader).status == 2)
 
         // 1: a job that fails when it starts (the slots it names were moved by the job queued before it).
         let slow = try run(["reshard", "c1", "--to", cluster.nodes[3].address, "--slot-ranges", "16000-16383",

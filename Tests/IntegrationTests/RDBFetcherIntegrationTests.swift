@@ -21,8 +21,7 @@ struct RDBFetcherIntegrationTests {
         try Self.fetchesDisklessAndDiskSnapshots(.valkey)
     }
 
-    @Test(.enabled(if: (try? ServerKind.redis8.executable()) != nil, "redis8-server is not installed"))
-    func redis8DisklessAndDiskSnapshots() throws {
+    @Test func redis8DisklessAndDiskSnapshots() throws {
         try Self.fetchesDisklessAndDiskSnapshots(.redis8)
     }
 

@@ -24,7 +24,9 @@ final class ServiceProcess: @unchecked Sendable {
         port = UInt16(PortAllocator.redisPort())
         logPath = databasePath + ".\(port).log"
         FileManager.default.createFile(atPath: logPath, contents: nil)
-        let arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", databasePath] + extra
+        // Backups beside this database, not in a folder every test's service would share.
+        let backups = extra.contains("--backup-dir") ? [] : ["--backup-dir", databasePath + ".backups"]
+        let arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--db", databasePath] + backups + extra
         if let fileSizeLimit {
             // prlimit sets the limit and execs the service, so the child process is the service itself.
             process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
