@@ -9,6 +9,8 @@ import Testing
 struct BackupIntegrationTests {
     static let keyCount = 20_000
 
+    static func dryPlanSummary(_ plan: [String: Any]) -> String { plan["summary"] as? String ?? "" }
+
     /// Redis's diskless delay (5 s by default) made 0 on every node, for the tests that are not about it.
     static func noSyncDelay(_ cluster: TestCluster) throws {
         for node in cluster.nodes where node.isRunning { try node.cli(["CONFIG", "SET", "repl-diskless-sync-delay", "0"]) }
@@ -61,8 +63,8 @@ struct BackupIntegrationTests {
     }
 
     /// A 3/3 cluster with keys, backed up with Redis's default settings (the 5 s diskless delay included), from a
-    /// replica in sync of each shard; listed and shown; every file checked; then every key restored into a new,
-    /// empty cluster through import and read back with its value.
+    /// replica in sync of each shard, the three at once; listed and shown; every file checked; then every key
+    /// restored into a new, empty cluster through import and read back with its value.
     @Test func backupOfEveryShardAndTheWayBackThroughImport() throws {
         let cluster = try TestCluster(nodes: 9)
         defer { cluster.stop() }
@@ -94,6 +96,7 @@ struct BackupIntegrationTests {
         let id = result["id"] as? String ?? ""
         #expect(result["status"] as? String == "complete" && result["files"] as? Int == 3, "\(result)")
         #expect((progress["bytes_done"] as? Int ?? 0) == result["bytes"] as? Int, "\(progress) \(result)")
+        #expect(Self.dryPlanSummary(plan).contains("3 at a time"), "\(plan["summary"] ?? "")")
 
         let list = try client.get("/clusters/src/backups").object["items"] as? [[String: Any]] ?? []
         #expect(list.count == 1 && list.first?["id"] as? String == id && list.first?["status"] as? String == "complete", "\(list)")
@@ -163,7 +166,7 @@ struct BackupIntegrationTests {
         #expect(files.count == 3)
     }
 
-    /// Under a throttle, the service killed (-9) while the second file is being written: after a restart the job
+    /// Under a throttle, one shard at a time, the service killed (-9) while the second file is being written: after a restart the job
     /// resumes, keeps the first file (checked against its recorded SHA-256) and fetches the second again. Then a
     /// throttled backup cancelled mid-file leaves no partial file, and the listing calls it cancelled.
     @Test func throttleKillAndResumeThenCancel() throws {
@@ -179,7 +182,7 @@ struct BackupIntegrationTests {
         var client = service!.client
         #expect(try client.post("/clusters", #"{"id":"slow","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
         // About 0.5 MB per file at 200 KB/s: each file takes a few seconds.
-        let job = try client.submit("slow", "backup", #"{"source":"master","max_bytes_per_second":200000}"#)
+        let job = try client.submit("slow", "backup", #"{"source":"master","max_bytes_per_second":200000,"parallel":1}"#)
         var step = ""
         var bytes: [Int] = []
         for _ in 0..<600 where !step.contains("(2/3)") {

@@ -1,5 +1,6 @@
 import ClusterModel
 import ClusterOps
+import Dispatch
 import Foundation
 import RESP
 import Store
@@ -9,9 +10,10 @@ import Store
 /// with a manifest (the layout, each file's size and SHA-256, the servers, the time).
 ///
 /// Each snapshot is fetched over the replication protocol, as `redis-cli --rdb` does, from one of the shard's
-/// replicas in sync (by default, so the master only serves clients) or from the master. One shard at a time, so
-/// only one node of the cluster forks for a snapshot at any moment. Files finished before an interruption are
-/// checked against the checkpoint and kept; the file being written when it happened is fetched again.
+/// replicas in sync (by default, so the master only serves clients) or from the master; `parallel` shards at a time
+/// (redis-cli goes one by one, each waiting out the diskless sync delay), so at most that many nodes fork at once.
+/// Files finished before an interruption are checked against the checkpoint and kept; the files being written when
+/// it happened are fetched again.
 public enum BackupJob: JobKind {
     public enum Source: String, Codable, Sendable {
         case replica, master
@@ -20,7 +22,13 @@ public enum BackupJob: JobKind {
     public struct Params: Codable, Sendable, Equatable {
         public var source: Source
         public var maxBytesPerSecond: Int?
+        /// Shards fetched at once (each from its own node); nil: `defaultParallel`.
+        public var parallel: Int?
     }
+
+    /// At most this many nodes fork for a snapshot at once, unless the request says otherwise (1: one shard at a
+    /// time, as redis-cli backs up).
+    public static let defaultParallel = 4
 
     /// One shard to back up: its master and slots, and the node the snapshot is read from.
     public struct Shard: Codable, Sendable, Equatable {
@@ -52,13 +60,14 @@ public enum BackupJob: JobKind {
     }
 
     public static let name = "backup"
-    public static let fields: Set<String> = ["source", "max_bytes_per_second"]
+    public static let fields: Set<String> = ["source", "max_bytes_per_second", "parallel"]
 
     public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
         guard let source = Source(rawValue: try request.string("source") ?? "replica") else {
             throw RequestFieldError("field 'source' must be \"replica\" or \"master\"")
         }
-        return Params(source: source, maxBytesPerSecond: try request.int("max_bytes_per_second", in: 1024...100_000_000_000))
+        return Params(source: source, maxBytesPerSecond: try request.int("max_bytes_per_second", in: 1024...100_000_000_000),
+                      parallel: try request.int("parallel", in: 1...16))
     }
 
     public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
@@ -98,8 +107,9 @@ public enum BackupJob: JobKind {
         }
         let fromReplicas = shards.filter { $0.sourceRole == "replica" }.count
         let throttle = params.maxBytesPerSecond.map { ", at most \(ByteCount.text(Int64($0)))/s" } ?? ""
+        let parallel = min(shards.count, params.parallel ?? defaultParallel)
         return Plan(summary: "back up \(shards.count) shards (\(fromReplicas) from a replica in sync, \(shards.count - fromReplicas) from "
-                        + "the master) into \(directory.path)\(throttle)",
+                        + "the master), \(parallel) at a time, into \(directory.path)\(throttle)",
                     shards: shards, directory: directory.path, freeBytes: backups.freeBytes())
     }
 
@@ -133,36 +143,22 @@ public enum BackupJob: JobKind {
         checkpoint.files = done
         context.observer.bytesWritten(written, total: nil)
 
+        // Where each shard still to fetch is read from, decided now; then `parallel` fetches at a time.
+        var tasks: [BackupFetches.Task] = []
         for (index, shard) in plan.shards.enumerated() {
             let name = String(format: "shard-%02d-%@.rdb", index, String(shard.masterId.prefix(8)))
             if done.contains(where: { $0.name == name }) { continue }
-            if context.observer.shouldStop() { return .stopped }
             let source = try currentSource(shard, params: params, in: layout, session: context.session, observer: context.observer)
             guard let endpoint = RedisEndpoint(source.address) else { throw .impossible("bad node address \(source.address)") }
-            context.observer.step("fetching \(name) from \(source.address) (\(index + 1)/\(plan.shards.count))")
-            let base = written
-            let info: RDBFileInfo
-            do {
-                info = try RDBFetcher(node: endpoint, access: context.session.access, observer: context.observer)
-                    .fetch(to: folder.appendingPathComponent(name), bytesPerSecond: params.maxBytesPerSecond,
-                           progress: { bytes, _ in context.observer.bytesWritten(base + bytes, total: nil) })
-            } catch {
-                // Asked to stop (cancel, shutdown) mid-file: its partial file is gone; a resumed job fetches it again.
-                if context.observer.shouldStop() {
-                    context.observer.event("stopped while fetching \(name): \(error)", node: source.address)
-                    return .stopped
-                }
-                throw error
-            }
-            written += info.size
-            let file = BackupManifest.File(name: name, masterId: shard.masterId, masterAddress: shard.masterAddress, slots: shard.slots,
-                                           source: source.address, sourceRole: source.role, server: source.server,
-                                           size: info.size, sha256: info.sha256, header: info.header, takenAt: Timestamp.format(Date()))
-            checkpoint.files.append(file)
-            save(checkpoint, in: context)
-            context.observer.event("\(name): \(ByteCount.text(info.size)) from \(source.address) (\(source.role)), sha256 \(info.sha256.prefix(16))…",
-                                   node: source.address)
+            tasks.append(.init(index: index, shard: shard, name: name, endpoint: endpoint, role: source.role, server: source.server))
         }
+        let fetches = BackupFetches(context: context, folder: folder, checkpoint: checkpoint, written: written,
+                                    total: plan.shards.count)
+        guard try fetches.run(tasks, parallel: params.parallel ?? Self.defaultParallel, bytesPerSecond: params.maxBytesPerSecond) else {
+            return .stopped
+        }
+        checkpoint = fetches.checkpoint
+        written = fetches.written
 
         let manifest = BackupManifest(
             format: 1, id: checkpoint.backupId, clusterId: context.clusterId, jobId: context.jobId,
@@ -207,9 +203,117 @@ public enum BackupJob: JobKind {
         return (owner.address, "master", owner.server?.description)
     }
 
-    private static func save(_ checkpoint: Checkpoint, in context: JobContext) {
+    static func save(_ checkpoint: Checkpoint, in context: JobContext) {
         guard let text = try? JSONText.string(checkpoint) else { return }
         context.checkpoint.saveCheckpoint(text, keys: 0)
+    }
+}
+
+/// The fetches of one backup, `parallel` at a time, each on a thread of its own with its own connection: the bytes
+/// written are summed for progress, each file is checkpointed as it finishes, and the first failure stops the others
+/// (each removes the file it was writing). Every call into the job's reporter goes through one lock.
+final class BackupFetches: @unchecked Sendable {
+    struct Task {
+        var index: Int
+        var shard: BackupJob.Shard
+        var name: String
+        var endpoint: RedisEndpoint
+        var role: String
+        var server: String?
+    }
+
+    private let context: JobContext
+    private let folder: URL
+    private let total: Int
+    private let shared: SynchronizedObserver
+    // Guarded by `shared.serialized`.
+    private(set) var checkpoint: BackupJob.Checkpoint
+    private(set) var written: Int64
+    private var inFlight: [Int: Int64] = [:]
+    private var failure: ClusterOpsError?
+    private var next = 0
+
+    init(context: JobContext, folder: URL, checkpoint: BackupJob.Checkpoint, written: Int64, total: Int) {
+        self.context = context
+        self.folder = folder
+        self.checkpoint = checkpoint
+        self.written = written
+        self.total = total
+        shared = SynchronizedObserver(context.observer)
+    }
+
+    /// True when every task finished; false when the job was asked to stop (cancel, shutdown) first. Throws the
+    /// first failure.
+    func run(_ tasks: [Task], parallel: Int, bytesPerSecond: Int?) throws(ClusterOpsError) -> Bool {
+        guard !tasks.isEmpty else { return true }
+        let workers = max(1, min(parallel, tasks.count))
+        // The throttle is the whole backup's: each of the concurrent fetches gets its share.
+        let share = bytesPerSecond.map { max(1024, $0 / workers) }
+        let group = DispatchGroup()
+        for _ in 0..<workers {
+            group.enter()
+            Thread.detachNewThread { [self] in
+                defer { group.leave() }
+                while let task = take(tasks) {
+                    fetch(task, bytesPerSecond: share)
+                }
+            }
+        }
+        group.wait()
+        if let failure {
+            // A stop asked for meanwhile explains the failures it caused: the job stops rather than fails.
+            if context.observer.shouldStop() { return false }
+            throw failure
+        }
+        return true
+    }
+
+    private func take(_ tasks: [Task]) -> Task? {
+        shared.serialized { () -> Task? in
+            guard failure == nil, next < tasks.count else { return nil }
+            defer { next += 1 }
+            return tasks[next]
+        }
+    }
+
+    private func fetch(_ task: Task, bytesPerSecond: Int?) {
+        if shared.shouldStop() {
+            shared.serialized { failure = failure ?? .failed("stopped before \(task.name)") }
+            return
+        }
+        shared.step("fetching \(task.name) from \(task.endpoint) (\(task.index + 1)/\(total))")
+        do {
+            let info = try RDBFetcher(node: task.endpoint, access: context.session.access, observer: shared)
+                .fetch(to: folder.appendingPathComponent(task.name), bytesPerSecond: bytesPerSecond,
+                       progress: { bytes, _ in self.progress(task.index, bytes) })
+            let file = BackupManifest.File(name: task.name, masterId: task.shard.masterId, masterAddress: task.shard.masterAddress,
+                                           slots: task.shard.slots, source: task.endpoint.description, sourceRole: task.role,
+                                           server: task.server, size: info.size, sha256: info.sha256, header: info.header,
+                                           takenAt: Timestamp.format(Date()))
+            shared.serialized {
+                inFlight[task.index] = nil
+                written += info.size
+                checkpoint.files.append(file)
+                BackupJob.save(checkpoint, in: context)
+            }
+            shared.event("\(task.name): \(ByteCount.text(info.size)) from \(task.endpoint) (\(task.role)), sha256 \(info.sha256.prefix(16))…",
+                         node: task.endpoint.description)
+        } catch {
+            shared.streamFailed()
+            shared.serialized {
+                inFlight[task.index] = nil
+                failure = failure ?? error
+            }
+            shared.event("\(task.name) from \(task.endpoint) not written: \(error)", node: task.endpoint.description)
+        }
+    }
+
+    private func progress(_ index: Int, _ bytes: Int64) {
+        let total = shared.serialized { () -> Int64 in
+            inFlight[index] = bytes
+            return written + inFlight.values.reduce(0, +)
+        }
+        shared.bytesWritten(total, total: nil)
     }
 }
 

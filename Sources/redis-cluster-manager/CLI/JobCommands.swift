@@ -321,15 +321,17 @@ struct Import: ParsableCommand {
 struct Backup: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Back up every shard as an RDB file on the service's host (its --backup-dir), with a manifest.",
-        discussion: "Each shard is read from one of its replicas in sync (or its master) over the replication protocol, one at a time. "
+        discussion: "Each shard is read from one of its replicas in sync (or its master) over the replication protocol, several at once. "
             + "List them with `backups`. " + ExitCodes.help)
     @OptionGroup var job: JobOptions
     @Option(help: "Where to read each shard: replica (one in sync, else the master) or master.") var source: String?
-    @Option(help: "At most this many bytes per second (at least 1024).") var maxBytesPerSecond: Int?
+    @Option(help: "At most this many bytes per second for the whole backup (at least 1024).") var maxBytesPerSecond: Int?
+    @Option(help: "Shards fetched at once, 1-16 (default 4; 1 goes shard by shard, as redis-cli does).") var parallel: Int?
 
     func run() throws {
         var body: [String: Any] = [:]
         if let source { body["source"] = source }
+        if let parallel { body["parallel"] = parallel }
         if let maxBytesPerSecond { body["max_bytes_per_second"] = maxBytesPerSecond }
         try job.submit("backup", body)
     }
