@@ -69,10 +69,12 @@ test-spec:
 	$(PYTHON) -c "from openapi_spec_validator import validate; from openapi_spec_validator.readers import read_from_filename; validate(read_from_filename('openapi.yaml')[0]); print('openapi.yaml: valid OpenAPI 3.1')"
 
 ## The move (4096 slots to an empty master) and the drain, Redis 7 and Valkey 9: redis-cli --cluster, the service and
-## (Valkey) CLUSTER MIGRATESLOTS, each on its own identical cluster (BENCH_KEYS=1000000; results in bench/results/).
+## (Valkey) CLUSTER MIGRATESLOTS, each on its own identical cluster (BENCH_KEYS=1000000; results in bench/results/);
+## then a backup of one cluster, redis-cli --cluster backup beside the service's (BENCH_BACKUP_KEYS=1000000).
 bench: build bench-http
 	$(PYTHON) bench/migration_bench.py
 	$(PYTHON) bench/topology_bench.py
+	$(PYTHON) bench/backup_bench.py
 
 ## /healthz throughput beside a Hummingbird 2 hello-world (wrk -t2 -c50), then requests amid 1 300 slow and idle connections.
 .PHONY: bench-http

@@ -26,6 +26,11 @@ public struct RDBFetcher {
     /// Seconds the node may send nothing at all, keep-alives included, before the fetch is abandoned. A node
     /// preparing a snapshot sends a newline every second, so only a node that stalled goes this long.
     public var stallTimeout: Double = 60
+    /// True: ask for a diskless stream (`REPLCONF capa eof`): nothing touches the node's disk, but a node with
+    /// `repl-diskless-sync` waits `repl-diskless-sync-delay` (5 s by default) before it forks. False: the node saves
+    /// the snapshot to its own disk first (as BGSAVE, overwriting its dump file) and sends it at once, with its
+    /// length, as `redis-cli --cluster backup` gets it.
+    public var diskless = true
 
     /// `connect` makes a new, authenticated connection each fetch; the fetch closes it (after SYNC it carries the
     /// replication protocol, not replies). `observer` gets the fetch's milestones, and its `shouldStop` cancels.
@@ -70,7 +75,7 @@ public struct RDBFetcher {
             withoutActuallyEscaping(progress) { progress in
                 Result { () throws(ClusterOpsError) -> RDBFileInfo in
                     let transfer = RDBTransfer(
-                        endpoint: endpoint, destination: destination, stallTimeout: stallTimeout,
+                        endpoint: endpoint, destination: destination, stallTimeout: stallTimeout, diskless: diskless,
                         bytesPerSecond: bytesPerSecond.map { Double(max(1, $0)) },
                         isCancelled: { [observer] in isCancelled() || observer?.shouldStop() == true },
                         progress: progress)
@@ -126,6 +131,7 @@ final class RDBTransfer {
     let endpoint: String
     let destination: URL
     let stallTimeout: Double
+    let diskless: Bool
     let bytesPerSecond: Double?
     let isCancelled: () -> Bool
     let progress: (Int64, Int64?) -> Void
@@ -140,11 +146,12 @@ final class RDBTransfer {
     private static let slice = 0.25
     private static let reportInterval = 0.5
 
-    init(endpoint: String, destination: URL, stallTimeout: Double, bytesPerSecond: Double?,
+    init(endpoint: String, destination: URL, stallTimeout: Double, diskless: Bool = true, bytesPerSecond: Double?,
          isCancelled: @escaping () -> Bool, progress: @escaping (Int64, Int64?) -> Void) {
         self.endpoint = endpoint
         self.destination = destination
         self.stallTimeout = stallTimeout
+        self.diskless = diskless
         self.bytesPerSecond = bytesPerSecond
         self.isCancelled = isCancelled
         self.progress = progress
@@ -194,7 +201,7 @@ final class RDBTransfer {
     /// Announces what we read and asks for the snapshot; true when the node took rdb-only. Error replies to the
     /// REPLCONFs are not fatal: an older server lacks an option and sends what it can.
     private func startSync(on connection: RedisConnection) throws(ClusterOpsError) -> Bool {
-        var replconf: [[String]] = [["REPLCONF", "capa", "eof"], ["REPLCONF", "rdb-only", "1"]]
+        var replconf: [[String]] = (diskless ? [["REPLCONF", "capa", "eof"]] : []) + [["REPLCONF", "rdb-only", "1"]]
         do throws(RedisError) {
             var info: String?
             do throws(RedisError) {
@@ -208,7 +215,7 @@ final class RDBTransfer {
             }
             let replies = try connection.pipeline(replconf.map { $0.map { Array($0.utf8) } })
             try connection.sendCommand(["SYNC"])
-            return (try? replies[1].get()) != nil
+            return (try? replies[diskless ? 1 : 0].get()) != nil
         } catch {
             throw .redis(endpoint: endpoint, error)
         }

@@ -56,6 +56,15 @@ struct RDBFetcherIntegrationTests {
         #expect(reports.last.map { $0.0 == streamed.size && $0.1 == streamed.size } == true, "\(reports)")
         try RDBChecks.verify(streamed, at: diskless, kind: kind, keys: keys, scratch: scratch)
 
+        // Asked for a disk transfer (no `capa eof`) while the node keeps repl-diskless-sync yes: saved and sent at
+        // once, with its length, in the same format.
+        var asked = RDBFetcher(endpoint: RedisEndpoint(host: "127.0.0.1", port: node.port), observer: observer)
+        asked.diskless = false
+        let onDisk = try asked.fetch(to: scratch.url("asked-disk.rdb"))
+        #expect(observer.events.contains { $0.contains("from disk") }, "\(observer.events)")
+        #expect(onDisk.header == streamed.header)
+        try RDBChecks.verify(onDisk, at: scratch.url("asked-disk.rdb"), kind: kind, keys: keys, scratch: scratch)
+
         // Disk-based: `$<length>`, and progress knows the total.
         try node.cli(["CONFIG", "SET", "repl-diskless-sync", "no"])
         let disk = scratch.url("disk.rdb")

@@ -19,11 +19,19 @@ public enum BackupJob: JobKind {
         case replica, master
     }
 
+    /// How a node hands its snapshot over: saved to its own disk first and sent at once (as `redis-cli --cluster
+    /// backup` gets it), or streamed from the fork without touching its disk (after `repl-diskless-sync-delay`).
+    public enum Transfer: String, Codable, Sendable {
+        case disk, diskless
+    }
+
     public struct Params: Codable, Sendable, Equatable {
         public var source: Source
         public var maxBytesPerSecond: Int?
         /// Shards fetched at once (each from its own node); nil: `defaultParallel`.
         public var parallel: Int?
+        /// nil: disk.
+        public var transfer: Transfer?
     }
 
     /// At most this many nodes fork for a snapshot at once, unless the request says otherwise (1: one shard at a
@@ -60,14 +68,18 @@ public enum BackupJob: JobKind {
     }
 
     public static let name = "backup"
-    public static let fields: Set<String> = ["source", "max_bytes_per_second", "parallel"]
+    public static let fields: Set<String> = ["source", "max_bytes_per_second", "parallel", "transfer"]
 
     public static func parse(_ request: RequestFields) throws(RequestFieldError) -> Params {
         guard let source = Source(rawValue: try request.string("source") ?? "replica") else {
             throw RequestFieldError("field 'source' must be \"replica\" or \"master\"")
         }
+        let transfer = try request.string("transfer").map { text throws(RequestFieldError) -> Transfer in
+            guard let transfer = Transfer(rawValue: text) else { throw RequestFieldError("field 'transfer' must be \"disk\" or \"diskless\"") }
+            return transfer
+        }
         return Params(source: source, maxBytesPerSecond: try request.int("max_bytes_per_second", in: 1024...100_000_000_000),
-                      parallel: try request.int("parallel", in: 1...16))
+                      parallel: try request.int("parallel", in: 1...16), transfer: transfer)
     }
 
     public static func plan(_ params: Params, on cluster: PlanningInput) throws(ClusterOpsError) -> Plan {
@@ -108,8 +120,9 @@ public enum BackupJob: JobKind {
         let fromReplicas = shards.filter { $0.sourceRole == "replica" }.count
         let throttle = params.maxBytesPerSecond.map { ", at most \(ByteCount.text(Int64($0)))/s" } ?? ""
         let parallel = min(shards.count, params.parallel ?? defaultParallel)
+        let transfer = params.transfer == .diskless ? "streamed diskless" : "saved on the node's disk and sent"
         return Plan(summary: "back up \(shards.count) shards (\(fromReplicas) from a replica in sync, \(shards.count - fromReplicas) from "
-                        + "the master), \(parallel) at a time, into \(directory.path)\(throttle)",
+                        + "the master), \(parallel) at a time, \(transfer), into \(directory.path)\(throttle)",
                     shards: shards, directory: directory.path, freeBytes: backups.freeBytes())
     }
 
@@ -154,7 +167,8 @@ public enum BackupJob: JobKind {
         }
         let fetches = BackupFetches(context: context, folder: folder, checkpoint: checkpoint, written: written,
                                     total: plan.shards.count)
-        guard try fetches.run(tasks, parallel: params.parallel ?? Self.defaultParallel, bytesPerSecond: params.maxBytesPerSecond) else {
+        guard try fetches.run(tasks, parallel: params.parallel ?? Self.defaultParallel, bytesPerSecond: params.maxBytesPerSecond,
+                              diskless: params.transfer == .diskless) else {
             return .stopped
         }
         checkpoint = fetches.checkpoint
@@ -230,6 +244,9 @@ final class BackupFetches: @unchecked Sendable {
     private(set) var checkpoint: BackupJob.Checkpoint
     private(set) var written: Int64
     private var inFlight: [Int: Int64] = [:]
+    /// The sizes the nodes announced for the files being written.
+    private var sizes: [Int: Int64] = [:]
+    private var taskCount = 0
     private var failure: ClusterOpsError?
     private var next = 0
 
@@ -244,8 +261,9 @@ final class BackupFetches: @unchecked Sendable {
 
     /// True when every task finished; false when the job was asked to stop (cancel, shutdown) first. Throws the
     /// first failure.
-    func run(_ tasks: [Task], parallel: Int, bytesPerSecond: Int?) throws(ClusterOpsError) -> Bool {
+    func run(_ tasks: [Task], parallel: Int, bytesPerSecond: Int?, diskless: Bool) throws(ClusterOpsError) -> Bool {
         guard !tasks.isEmpty else { return true }
+        taskCount = tasks.count
         let workers = max(1, min(parallel, tasks.count))
         // The throttle is the whole backup's: each of the concurrent fetches gets its share.
         let share = bytesPerSecond.map { max(1024, $0 / workers) }
@@ -255,7 +273,7 @@ final class BackupFetches: @unchecked Sendable {
             Thread.detachNewThread { [self] in
                 defer { group.leave() }
                 while let task = take(tasks) {
-                    fetch(task, bytesPerSecond: share)
+                    fetch(task, bytesPerSecond: share, diskless: diskless)
                 }
             }
         }
@@ -276,22 +294,24 @@ final class BackupFetches: @unchecked Sendable {
         }
     }
 
-    private func fetch(_ task: Task, bytesPerSecond: Int?) {
+    private func fetch(_ task: Task, bytesPerSecond: Int?, diskless: Bool) {
         if shared.shouldStop() {
             shared.serialized { failure = failure ?? .failed("stopped before \(task.name)") }
             return
         }
         shared.step("fetching \(task.name) from \(task.endpoint) (\(task.index + 1)/\(total))")
         do {
-            let info = try RDBFetcher(node: task.endpoint, access: context.session.access, observer: shared)
-                .fetch(to: folder.appendingPathComponent(task.name), bytesPerSecond: bytesPerSecond,
-                       progress: { bytes, _ in self.progress(task.index, bytes) })
+            var fetcher = RDBFetcher(node: task.endpoint, access: context.session.access, observer: shared)
+            fetcher.diskless = diskless
+            let info = try fetcher.fetch(to: folder.appendingPathComponent(task.name), bytesPerSecond: bytesPerSecond,
+                                         progress: { bytes, total in self.progress(task.index, bytes, of: total) })
             let file = BackupManifest.File(name: task.name, masterId: task.shard.masterId, masterAddress: task.shard.masterAddress,
                                            slots: task.shard.slots, source: task.endpoint.description, sourceRole: task.role,
                                            server: task.server, size: info.size, sha256: info.sha256, header: info.header,
                                            takenAt: Timestamp.format(Date()))
             shared.serialized {
                 inFlight[task.index] = nil
+                sizes[task.index] = nil
                 written += info.size
                 checkpoint.files.append(file)
                 BackupJob.save(checkpoint, in: context)
@@ -302,18 +322,24 @@ final class BackupFetches: @unchecked Sendable {
             shared.streamFailed()
             shared.serialized {
                 inFlight[task.index] = nil
+                sizes[task.index] = nil
                 failure = failure ?? error
             }
             shared.event("\(task.name) from \(task.endpoint) not written: \(error)", node: task.endpoint.description)
         }
     }
 
-    private func progress(_ index: Int, _ bytes: Int64) {
-        let total = shared.serialized { () -> Int64 in
+    /// The bytes of every file so far, and their total once every file still to come has started with its length
+    /// (disk transfers say it; diskless streams do not).
+    private func progress(_ index: Int, _ bytes: Int64, of size: Int64?) {
+        let (done, total) = shared.serialized { () -> (Int64, Int64?) in
             inFlight[index] = bytes
-            return written + inFlight.values.reduce(0, +)
+            sizes[index] = size
+            let done = written + inFlight.values.reduce(0, +)
+            let known = next >= taskCount && inFlight.keys.allSatisfy { sizes[$0] != nil }
+            return (done, known ? written + sizes.values.reduce(0, +) : nil)
         }
-        shared.bytesWritten(total, total: nil)
+        shared.bytesWritten(done, total: total)
     }
 }
 

@@ -327,11 +327,14 @@ struct Backup: ParsableCommand {
     @Option(help: "Where to read each shard: replica (one in sync, else the master) or master.") var source: String?
     @Option(help: "At most this many bytes per second for the whole backup (at least 1024).") var maxBytesPerSecond: Int?
     @Option(help: "Shards fetched at once, 1-16 (default 4; 1 goes shard by shard, as redis-cli does).") var parallel: Int?
+    @Option(help: "disk (default: each node saves its snapshot to its own disk and sends it at once, as redis-cli --cluster backup) or diskless (streamed from the fork after the node's repl-diskless-sync-delay).")
+    var transfer: String?
 
     func run() throws {
         var body: [String: Any] = [:]
         if let source { body["source"] = source }
         if let parallel { body["parallel"] = parallel }
+        if let transfer { body["transfer"] = transfer }
         if let maxBytesPerSecond { body["max_bytes_per_second"] = maxBytesPerSecond }
         try job.submit("backup", body)
     }
