@@ -64,8 +64,7 @@ enum SlotMoving {
         }
         if found > 0 { context.observer.slotsFoundMoved(found) }
         context.observer.step("counting keys")
-        let left = try keysLeft(moves, addresses: addresses, session: session)
-        context.observer.keysToMove(left)
+        if let left = keysLeft(moves, addresses: addresses, session: session) { context.observer.keysToMove(left) }
         context.observer.step("moving slots")
         let runner = SlotMoveRunner(session: session, options: context.options, observer: context.observer)
         let outcome = try runner.run(moves.map { SlotMove(from: $0.from, to: $0.to, slots: $0.slots) }, method: method,
@@ -78,8 +77,9 @@ enum SlotMoving {
 }
 
 extension SlotMoving {
-    /// The keys still on the sources in the moves' slots: COUNTKEYSINSLOT for every slot, pipelined per source.
-    static func keysLeft(_ moves: [PlannedMove], addresses: [String: String], session: ClusterSession) throws(ClusterOpsError) -> Int {
+    /// The keys still on the sources in the moves' slots: COUNTKEYSINSLOT for every slot, pipelined per source; nil
+    /// when a source does not answer (a job that drains a failing node still runs, its progress counted in slots).
+    static func keysLeft(_ moves: [PlannedMove], addresses: [String: String], session: ClusterSession) -> Int? {
         var slotsBySource: [String: [Int]] = [:]
         for move in moves {
             guard let source = addresses[move.from] else { continue }
@@ -87,7 +87,8 @@ extension SlotMoving {
         }
         var total = 0
         for (source, slots) in slotsBySource.sorted(by: { $0.key < $1.key }) {
-            let counts = try session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
+            guard let counts = try? session.pipelineAll(source, slots.map { ["CLUSTER", "COUNTKEYSINSLOT", "\($0)"] }, idempotent: true)
+            else { return nil }
             total += counts.reduce(0) { $0 + Int($1.int ?? 0) }
         }
         return total
