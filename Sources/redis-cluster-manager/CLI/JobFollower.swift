@@ -154,7 +154,9 @@ enum JobOutcome {
             : status == "cancelled" ? style.yellow(status) : status
         var line = "job \(id) \(job["type"] as? String ?? "") on \(job["cluster_id"] as? String ?? ""): \(coloured)"
         let measure = ProgressMeasure(progress)
-        if measure.total > 0 || measure.unit == .bytes {
+        if measure.unit == .bytes {
+            line += ", \(ProgressMeasure.size(measure.done)) written"
+        } else if measure.total > 0 {
             line += ", " + measure.labels.reversed().joined(separator: ", ")
         }
         if let started = (job["started_at"] as? String).flatMap(parseDate), let finished = (job["finished_at"] as? String).flatMap(parseDate) {
