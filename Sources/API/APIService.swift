@@ -15,12 +15,14 @@ public final class APIService: Sendable {
     /// what; by default (no tokens file) everyone may call everything, as `anonymous`. `backups` is where backup
     /// jobs write and the backups routes read (nil: backup jobs are refused, and no backup is listed).
     public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), access: AccessControl = AccessControl(tokens: nil),
-                backups: BackupDirectory? = nil, heartbeat: Double = 15, log: @escaping @Sendable (String) -> Void) {
+                backups: BackupDirectory? = nil, maxQueuedJobs: Int = JobService.defaultMaxQueuedJobs, heartbeat: Double = 15,
+                log: @escaping @Sendable (String) -> Void) {
         self.log = log
         clusters = ClusterService(store: store, settings: settings, backups: backups)
         var router = Router(log: log)
         APIService.addRoutes(to: &router, routes: Routes(access: access, clusters: clusters,
-                                                          jobs: JobService(store: store, settings: settings, backups: backups), metrics: metrics,
+                                                          jobs: JobService(store: store, settings: settings, backups: backups,
+                                                                           maxQueuedJobs: maxQueuedJobs), metrics: metrics,
                                                           heartbeat: heartbeat))
         self.router = router
         metrics.jobs.start(store.changes)

@@ -160,6 +160,10 @@ public final class AccessControl: @unchecked Sendable {
     /// The request's principal if it may act with `role`; otherwise the 401 (no or unknown token) or 403 (too
     /// little role) to answer.
     func authorize(_ request: HTTPRequest, needs role: Role) throws(HTTPError) -> Principal {
+        // Two credentials are one too many: which one a proxy, a cache or this service would honour is anyone's guess.
+        guard request.headers.values("Authorization").count <= 1 else {
+            throw HTTPError(400, "send one Authorization header, not \(request.headers.values("Authorization").count)")
+        }
         guard let table = lock.withLock({ table }) else { return .anonymous }
         guard let header = request.headers["Authorization"] else {
             throw HTTPError(401, "this needs a token: send 'Authorization: Bearer TOKEN'",

@@ -17,6 +17,10 @@ enum Problem {
         case .preflightFailed(let message, let checks):
             return coded(422, "Unprocessable Content", message, code: "preflight_failed",
                          extra: ["preflight": JSONCoding.value(ofStoredText: checks)])
+        case .queueFull(let message, let retryAfter):
+            var response = coded(429, "Too Many Requests", message, code: "queue_full")
+            response.headers.set("Retry-After", "\(retryAfter)")
+            return response
         case .preconditionFailed(let message, let etag):
             var response = coded(412, "Precondition Failed", message, code: "topology_changed")
             response.headers.set("ETag", "\"\(etag)\"")

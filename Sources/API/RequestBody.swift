@@ -16,6 +16,9 @@ enum RequestBody {
         guard case .object(let fields) = value else {
             throw HTTPError(400, "request body must be a JSON object, not \(value.typeName)")
         }
+        if let key = JSONDuplicateKeys.first(in: bytes) {
+            throw HTTPError(400, "request body names '\(key.prefix(64))' twice in one object; each key may appear once")
+        }
         return fields
     }
 }

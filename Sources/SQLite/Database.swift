@@ -16,7 +16,9 @@ public final class Database: @unchecked Sendable {
         self.path = path
         if path != ":memory:" {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            // Private to the service's user: the database holds sealed secrets and the audit trail.
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
             let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
             if fd >= 0 { close(fd) }
             for file in [path, path + "-wal", path + "-shm"] where FileManager.default.fileExists(atPath: file) {

@@ -8,11 +8,17 @@ public final class JobService: Sendable {
     let store: Store
     let settings: ConnectionSettings
     let backups: BackupDirectory?
+    /// Jobs that may wait in one cluster's queue; a submission beyond is refused (429) rather than piling up.
+    let maxQueuedJobs: Int
 
-    public init(store: Store, settings: ConnectionSettings, backups: BackupDirectory? = nil) {
+    public static let defaultMaxQueuedJobs = 100
+
+    public init(store: Store, settings: ConnectionSettings, backups: BackupDirectory? = nil,
+                maxQueuedJobs: Int = JobService.defaultMaxQueuedJobs) {
         self.store = store
         self.settings = settings
         self.backups = backups
+        self.maxQueuedJobs = maxQueuedJobs
     }
 
     /// Validates a request for `kind` on a registered cluster and queues it, or (with `dry_run`) answers its plan.
@@ -69,6 +75,13 @@ public final class JobService: Sendable {
                     throw ServiceError.preflightFailed(ClusterOpsError.preflightFailed(failures).description,
                                                        checks: try JSONText.string(planned.preflight))
                 }
+            }
+        }
+        if !dryRun {
+            let queued = try store.queuedJobCount(clusterId: cluster.id)
+            if queued >= maxQueuedJobs {
+                throw ServiceError.queueFull("cluster '\(cluster.id)' already has \(queued) jobs queued (at most \(maxQueuedJobs)); "
+                                             + "nothing was queued. Retry once some have run, or cancel some", retryAfter: 30)
             }
         }
         let stored = try JSONText.string(try sealed(params, of: K.self, clusterId: cluster.id))

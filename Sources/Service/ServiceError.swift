@@ -19,11 +19,14 @@ public enum ServiceError: Error, Sendable, Equatable, CustomStringConvertible {
     case preconditionFailed(String, etag: String)
     /// Checks before the job failed (422 `preflight_failed`); `checks` is the plan's preflight as JSON text.
     case preflightFailed(String, checks: String)
+    /// The cluster's queue is full; retry after the given seconds (429).
+    case queueFull(String, retryAfter: Int)
 
     public var description: String {
         switch self {
         case .invalid(let message), .notFound(let message), .conflict(let message), .unavailable(let message): message
-        case .impossible(_, let message), .preconditionFailed(let message, _), .preflightFailed(let message, _): message
+        case .impossible(_, let message), .preconditionFailed(let message, _), .preflightFailed(let message, _),
+             .queueFull(let message, _): message
         }
     }
 

@@ -31,7 +31,8 @@ public enum SecretKeyFile {
 
     private static func create(path: String) throws {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw StoreError.secretKey("cannot create \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

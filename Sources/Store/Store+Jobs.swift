@@ -49,6 +49,13 @@ extension Store {
         }
     }
 
+    /// How many of the cluster's jobs wait in its queue.
+    public func queuedJobCount(clusterId: String) throws -> Int {
+        try read { db in
+            Int(try db.query("SELECT COUNT(*) AS n FROM jobs WHERE cluster_id = ? AND status = 'queued'", clusterId).first?.int("n") ?? 0)
+        }
+    }
+
     /// Whether the cluster has a job queued or running.
     public func activeJob(clusterId: String) throws -> JobRecord? {
         try read { db in

@@ -12,7 +12,8 @@ struct Serve: ParsableCommand {
         abstract: "Run the HTTP service.",
         discussion: """
             Every option can also be set from the environment: RCM_LISTEN, RCM_DB, RCM_TOKENS_FILE,
-            RCM_SECRET_KEY_FILE, RCM_RETAIN_DAYS, RCM_BACKUP_DIR, RCM_ALLOW_REMOTE_NODES=1. Options on the command line win.
+            RCM_SECRET_KEY_FILE, RCM_RETAIN_DAYS, RCM_BACKUP_DIR, RCM_MAX_QUEUED_JOBS, RCM_ALLOW_REMOTE_NODES=1. Options on the
+            command line win.
 
             Without a tokens file the service only listens on a loopback address and every caller acts as
             'anonymous'. SIGHUP reloads the tokens file.
@@ -37,6 +38,9 @@ struct Serve: ParsableCommand {
     @Option(help: "Directory backup jobs write into (one folder per cluster, then per backup; created 0700). Default: 'backups' beside the database. Env: RCM_BACKUP_DIR.")
     var backupDir: String? = ProcessInfo.processInfo.environment["RCM_BACKUP_DIR"].flatMap { $0.isEmpty ? nil : $0 }
 
+    @Option(help: "Jobs that may wait in one cluster's queue; more are refused with 429 and Retry-After. Env: RCM_MAX_QUEUED_JOBS.")
+    var maxQueuedJobs: Int = ProcessInfo.processInfo.environment["RCM_MAX_QUEUED_JOBS"].flatMap { Int($0) } ?? 100
+
     @Option(help: "Seconds between the topology reads behind the per-cluster /metrics gauges (never read on a scrape). Env: RCM_GAUGES_INTERVAL.")
     var gaugesInterval: Double = ProcessInfo.processInfo.environment["RCM_GAUGES_INTERVAL"].flatMap { Double($0) } ?? 15
 
@@ -52,6 +56,9 @@ struct Serve: ParsableCommand {
         }
         guard (0...36500).contains(retainDays) else {
             throw ValidationError("--retain-days must be from 0 (keep forever) to 36500")
+        }
+        guard (1...100_000).contains(maxQueuedJobs) else {
+            throw ValidationError("--max-queued-jobs must be from 1 to 100000")
         }
         if let backupDir, backupDir.isEmpty || backupDir.contains("\0") {
             throw ValidationError("--backup-dir must be a directory path")
@@ -88,7 +95,7 @@ struct Serve: ParsableCommand {
             ?? URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("backups").path))
         let worker = JobWorker(store: store, settings: settings, backups: backups, log: log)
         let access = AccessControl(tokens: tokens)
-        let api = APIService(store: store, settings: settings, access: access, backups: backups, log: log)
+        let api = APIService(store: store, settings: settings, access: access, backups: backups, maxQueuedJobs: maxQueuedJobs, log: log)
         var configuration = HTTPServerConfiguration()
         configuration.host = address.host
         configuration.port = address.port

@@ -18,13 +18,13 @@ final class TestService: @unchecked Sendable {
     /// `startWorker: false` leaves queued jobs queued, so a test can move them through the store itself.
     /// `settings`: how jobs reach the nodes (a test may shorten the read timeout).
     init(databasePath: String? = nil, heartbeat: Double = 15, startWorker: Bool = true,
-         settings: ConnectionSettings = ConnectionSettings(), backupRoot: URL? = nil) throws {
+         settings: ConnectionSettings = ConnectionSettings(), backupRoot: URL? = nil, maxQueuedJobs: Int = 100) throws {
         self.databasePath = databasePath ?? FileManager.default.temporaryDirectory.appendingPathComponent("rcm-\(UUID().uuidString).sqlite").path
         backups = BackupDirectory(root: backupRoot ?? URL(fileURLWithPath: self.databasePath + ".backups"))
         store = try Store(path: self.databasePath)
         worker = JobWorker(store: store, settings: settings, backups: backups, log: { _ in })
         if startWorker { worker.start() }
-        let api = APIService(store: store, backups: backups, heartbeat: heartbeat, log: { _ in })
+        let api = APIService(store: store, backups: backups, maxQueuedJobs: maxQueuedJobs, heartbeat: heartbeat, log: { _ in })
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
         configuration.log = { _ in }
