@@ -102,7 +102,7 @@ demo: build demo-stop
 	done
 	@RCM_LISTEN=$(DEMO_LISTEN) RCM_DB=$(CURDIR)/$(DEMO_DIR)/rcm.sqlite nohup $(BIN) serve >$(DEMO_DIR)/service.log 2>&1 & echo $$! >$(DEMO_DIR)/service.pid
 	@for i in $$(seq 100); do curl -sf http://$(DEMO_LISTEN)/healthz >/dev/null && break; sleep 0.1; done
-	@curl -sf -XPOST http://$(DEMO_LISTEN)/clusters -d '{"id":"demo","seeds":["127.0.0.1:7001"]}' >/dev/null
+	@curl -sf -XPOST http://$(DEMO_LISTEN)/clusters -H 'Content-Type: application/json' -d '{"id":"demo","seeds":["127.0.0.1:7001"]}' >/dev/null
 	@echo "writing $(DEMO_KEYS) keys, then joining 127.0.0.1:$(DEMO_SPARE) as an empty master..."
 	@$(PYTHON) scripts/demo_keys.py 7001 $(DEMO_KEYS) >$(DEMO_DIR)/keys.log 2>&1 || { cat $(DEMO_DIR)/keys.log; exit 1; }
 	@RCM_SERVER=http://$(DEMO_LISTEN) $(BIN) add-node demo --address 127.0.0.1:$(DEMO_SPARE) --wait >$(DEMO_DIR)/add-node.log

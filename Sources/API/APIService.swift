@@ -15,9 +15,10 @@ public final class APIService: Sendable {
     /// what; by default (no tokens file) everyone may call everything, as `anonymous`. `backups` is where backup
     /// jobs write and the backups routes read (nil: backup jobs are refused, and no backup is listed).
     public init(store: Store, settings: ConnectionSettings = ConnectionSettings(), access: AccessControl = AccessControl(tokens: nil),
-                backups: BackupDirectory? = nil, maxQueuedJobs: Int = JobService.defaultMaxQueuedJobs, heartbeat: Double = 15,
-                log: @escaping @Sendable (String) -> Void) {
+                backups: BackupDirectory? = nil, maxQueuedJobs: Int = JobService.defaultMaxQueuedJobs, gate: RequestGate = RequestGate(),
+                heartbeat: Double = 15, log: @escaping @Sendable (String) -> Void) {
         self.log = log
+        self.gate = gate
         clusters = ClusterService(store: store, settings: settings, backups: backups)
         var router = Router(log: log)
         APIService.addRoutes(to: &router, routes: Routes(access: access, clusters: clusters,
@@ -29,6 +30,7 @@ public final class APIService: Sendable {
     }
 
     let clusters: ClusterService
+    let gate: RequestGate
 
     /// Reads every registered cluster's topology for the /metrics gauges now and then every `interval` seconds, on a
     /// background thread, until `stopClusterGauges`.
@@ -45,7 +47,12 @@ public final class APIService: Sendable {
     public var handler: HTTPHandler {
         let router = self.router
         let metrics = self.metrics
+        let gate = self.gate
         return { request in
+            if let refusal = gate.refusal(request) {
+                metrics.record(method: request.method, status: refusal.status)
+                return .problem(refusal)
+            }
             let start = ContinuousClock.now
             var pattern: String?
             let response = router.handle(request, matched: &pattern)

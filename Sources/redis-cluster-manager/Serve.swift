@@ -12,8 +12,12 @@ struct Serve: ParsableCommand {
         abstract: "Run the HTTP service.",
         discussion: """
             Every option can also be set from the environment: RCM_LISTEN, RCM_DB, RCM_TOKENS_FILE,
-            RCM_SECRET_KEY_FILE, RCM_RETAIN_DAYS, RCM_BACKUP_DIR, RCM_MAX_QUEUED_JOBS, RCM_ALLOW_REMOTE_NODES=1. Options on the
-            command line win.
+            RCM_SECRET_KEY_FILE, RCM_RETAIN_DAYS, RCM_BACKUP_DIR, RCM_MAX_QUEUED_JOBS, RCM_PUBLIC_HOSTS, RCM_ALLOWED_ORIGINS,
+            RCM_ALLOW_REMOTE_NODES=1. Options on the command line win.
+
+            Requests must name the service in Host (an IP address, localhost, the --listen host or a --public-host),
+            send bodies as application/json, and come from no other web origin than the service's own (or an
+            --allowed-origins one): a web page open in a browser on the same host cannot drive the service.
 
             Without a tokens file the service only listens on a loopback address and every caller acts as
             'anonymous'. SIGHUP reloads the tokens file.
@@ -40,6 +44,12 @@ struct Serve: ParsableCommand {
 
     @Option(help: "Jobs that may wait in one cluster's queue; more are refused with 429 and Retry-After. Env: RCM_MAX_QUEUED_JOBS.")
     var maxQueuedJobs: Int = ProcessInfo.processInfo.environment["RCM_MAX_QUEUED_JOBS"].flatMap { Int($0) } ?? 100
+
+    @Option(help: "A host name the service is reached by besides its IP addresses and localhost (behind a proxy, a DNS name); comma-separated or repeated. Env: RCM_PUBLIC_HOSTS.")
+    var publicHost: [String] = (ProcessInfo.processInfo.environment["RCM_PUBLIC_HOSTS"] ?? "").split(separator: ",").map(String.init)
+
+    @Option(help: "Web origins (scheme://host[:port]) whose pages may call the service, besides its own; comma-separated or repeated. Env: RCM_ALLOWED_ORIGINS.")
+    var allowedOrigins: [String] = (ProcessInfo.processInfo.environment["RCM_ALLOWED_ORIGINS"] ?? "").split(separator: ",").map(String.init)
 
     @Option(help: "Seconds between the topology reads behind the per-cluster /metrics gauges (never read on a scrape). Env: RCM_GAUGES_INTERVAL.")
     var gaugesInterval: Double = ProcessInfo.processInfo.environment["RCM_GAUGES_INTERVAL"].flatMap { Double($0) } ?? 15
@@ -95,7 +105,11 @@ struct Serve: ParsableCommand {
             ?? URL(fileURLWithPath: db).deletingLastPathComponent().appendingPathComponent("backups").path))
         let worker = JobWorker(store: store, settings: settings, backups: backups, log: log)
         let access = AccessControl(tokens: tokens)
-        let api = APIService(store: store, settings: settings, access: access, backups: backups, maxQueuedJobs: maxQueuedJobs, log: log)
+        let gate = RequestGate(listenHost: address.host,
+                               publicHosts: publicHost.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) },
+                               allowedOrigins: allowedOrigins.flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces) })
+        let api = APIService(store: store, settings: settings, access: access, backups: backups, maxQueuedJobs: maxQueuedJobs,
+                             gate: gate, log: log)
         var configuration = HTTPServerConfiguration()
         configuration.host = address.host
         configuration.port = address.port

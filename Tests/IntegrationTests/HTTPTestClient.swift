@@ -42,18 +42,19 @@ struct HTTPTestClient: Sendable {
 
     func delete(_ path: String) throws -> Response { try request("DELETE", path) }
 
+    /// `host` is sent as Host; `contentType` with a body (nil: none).
     func request(_ method: String, _ path: String, body: String = "", headers: [(String, String)] = [],
-                 timeout: Double = 120) throws -> Response {
+                 timeout: Double = 120, host: String = "127.0.0.1", contentType: String? = "application/json") throws -> Response {
         let fd = try HTTPTestClient.connectLoopback(port: port)
         defer { close(fd) }
         var tv = timeval(tv_sec: Int(timeout), tv_usec: 0)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let bodyBytes = Array(body.utf8)
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n"
         if let token { head += "Authorization: Bearer \(token)\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !bodyBytes.isEmpty || method == "POST" {
-            head += "Content-Type: application/json\r\nContent-Length: \(bodyBytes.count)\r\n"
+            head += (contentType.map { "Content-Type: \($0)\r\n" } ?? "") + "Content-Length: \(bodyBytes.count)\r\n"
         }
         let bytes = Array((head + "\r\n").utf8) + bodyBytes
         var sent = 0

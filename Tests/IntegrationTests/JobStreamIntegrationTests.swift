@@ -22,7 +22,7 @@ struct JobStreamIntegrationTests {
 
     func get(_ target: String, headers: String = "") throws -> RawHTTPConnection {
         try RawHTTPConnection(port: service.server.port,
-                              request: "GET \(target) HTTP/1.1\r\nHost: t\r\n\(headers)Connection: close\r\n\r\n")
+                              request: "GET \(target) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(headers)Connection: close\r\n\r\n")
     }
 
     @Test func twoThousandParkedWaitsAreAllAnsweredWhenTheJobEnds() throws {
