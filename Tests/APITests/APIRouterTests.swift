@@ -17,7 +17,7 @@ import Testing
     }
 
     func call(_ method: String, _ target: String, _ body: String = "") -> (status: Int, json: [String: Any], response: HTTPResponse) {
-        var headers = HTTPHeaders([("Host", "test")])
+        var headers = HTTPHeaders([("Host", "localhost")])
         if !body.isEmpty { headers.add("Content-Type", "application/json") }
         let request = HTTPRequest(method: method, target: target, version: "HTTP/1.1", headers: headers, body: Array(body.utf8))
         let response = api.handler(request)
@@ -120,7 +120,7 @@ import Testing
                                               createdAt: Timestamp.now(), updatedAt: Timestamp.now()))
         let ids = try (0..<5).map { _ in try store.insertJob(clusterId: "c1", type: "reshard", params: "{}", actor: "anonymous").id }
         func page(_ target: String) -> [String: Any] {
-            let request = HTTPRequest(method: "GET", target: target, version: "HTTP/1.1", headers: HTTPHeaders([("Host", "t")]), body: [])
+            let request = HTTPRequest(method: "GET", target: target, version: "HTTP/1.1", headers: HTTPHeaders([("Host", "localhost")]), body: [])
             return (try? JSONSerialization.jsonObject(with: Data(api.handler(request).body))) as? [String: Any] ?? [:]
         }
         let first = page("/jobs?limit=2&cluster_id=c1")

@@ -52,7 +52,7 @@ import Testing
                              log: { _ in })
         let tokens: [Role: String] = [.read: "read-token-0123456789", .operator: "operator-token-0123", .admin: "admin-token-0123456789"]
         func status(_ method: String, _ target: String, token: String?) -> Int {
-            var headers = HTTPHeaders([("Host", "test")])
+            var headers = HTTPHeaders([("Host", "localhost")])
             if let token { headers.add("Authorization", "Bearer \(token)") }
             if method == "POST" { headers.add("Content-Type", "application/json") }
             let request = HTTPRequest(method: method, target: target, version: "HTTP/1.1", headers: headers,

@@ -19,7 +19,7 @@ import Testing
 
     func call(_ method: String, _ target: String, _ body: String = "", headers extra: [(String, String)] = [])
         -> (status: Int, json: [String: Any], text: String) {
-        var headers = HTTPHeaders([("Host", "test")] + extra)
+        var headers = HTTPHeaders([("Host", "localhost")] + extra)
         if !body.isEmpty { headers.add("Content-Type", "application/json") }
         let request = HTTPRequest(method: method, target: target, version: "HTTP/1.1", headers: headers, body: Array(body.utf8))
         let response = api.handler(request)

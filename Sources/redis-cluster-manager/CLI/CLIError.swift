@@ -33,9 +33,10 @@ enum CLIError: Error {
     /// A response that is not 2xx, as the error it is.
     static func from(_ response: ServiceClient.Response) -> CLIError {
         let problem = response.object
-        let detail = (problem["detail"] as? String) ?? (response.text.isEmpty ? "no detail" : response.text)
-        let code = (problem["code"] as? String).map { " [\($0)]" } ?? ""
-        let title = (problem["title"] as? String).map { "\($0): " } ?? ""
+        // Shown, never interpreted: a server's text may carry terminal escapes.
+        let detail = TerminalText.safe(lines: (problem["detail"] as? String) ?? (response.text.isEmpty ? "no detail" : String(response.text.prefix(4096))))
+        let code = (problem["code"] as? String).map { " [\(TerminalText.safe($0))]" } ?? ""
+        let title = (problem["title"] as? String).map { "\(TerminalText.safe($0)): " } ?? ""
         if response.status >= 500 { return .serverError(status: response.status, detail: title + detail + code) }
         var more = ""
         if problem["code"] as? String == "preflight_failed" {

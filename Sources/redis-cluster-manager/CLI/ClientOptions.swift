@@ -20,6 +20,12 @@ struct ClientOptions: ParsableArguments {
     /// The 2xx response, else the error it stands for.
     func expectSuccess(_ response: ServiceClient.Response) throws(CLIError) -> ServiceClient.Response {
         guard (200..<300).contains(response.status) else { throw CLIError.from(response) }
+        // Whatever answered is not the service if a success is not its JSON (a proxy's login page, a wrong port).
+        let type = response.headers["content-type"]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard type == "application/json", (try? JSONSerialization.jsonObject(with: Data(response.body))) is [String: Any] else {
+            throw .unreachable("the server answered \(response.status) with \(TerminalText.safe(String((type ?? "no Content-Type").prefix(80)))), "
+                               + "not the service's JSON: is --server the service?")
+        }
         return response
     }
 
@@ -62,13 +68,15 @@ struct Style {
 /// Text from the service (or a cluster, through it) made harmless for a terminal: an escape sequence in a node's
 /// reply or a job's message could otherwise move the cursor, retitle the window or hide what follows.
 enum TerminalText {
-    /// One line: every control character (newlines too) and bidirectional override shows as a visible `\u{…}`.
+    /// One line: every control character (newlines too) shows escaped as `\x1b`, a bidirectional override as
+    /// `\u{202e}`: text from a server is shown, never interpreted by the terminal.
     static func safe(_ text: String) -> String {
         var out = ""
         for scalar in text.unicodeScalars {
             if scalar.properties.generalCategory == .control || (0x202A...0x202E).contains(scalar.value)
                 || (0x2066...0x2069).contains(scalar.value) {
-                out += "\\u{" + String(scalar.value, radix: 16, uppercase: true) + "}"
+                let hex = String(scalar.value, radix: 16)
+                out += scalar.value < 0x100 ? "\\x" + (hex.count < 2 ? "0" : "") + hex : "\\u{" + hex + "}"
             } else {
                 out.unicodeScalars.append(scalar)
             }

@@ -13,7 +13,7 @@ struct Clusters: ParsableCommand {
             let rows = items.map { item in
                 [item["id"] as? String ?? "", (item["seeds"] as? [String] ?? []).joined(separator: ","),
                  (item["has_password"] as? Bool ?? false) ? "yes" : "no", item["created_by"] as? String ?? "",
-                 item["created_at"] as? String ?? ""]
+                 item["created_at"] as? String ?? ""].map { TerminalText.safe($0) }
             }
             print(Table.render(header: ["ID", "SEEDS", "PASSWORD", "REGISTERED BY", "AT"], rows: rows))
         }
@@ -40,7 +40,7 @@ struct Register: ParsableCommand {
             if let password = try password(file: passwordFile, variable: "RCM_CLUSTER_PASSWORD") { body["password"] = password }
             let response = try client.expectSuccess(try client.client().post("/clusters", json: body))
             if client.json { return client.printJSON(response) }
-            print("registered \(id) (\((response.object["seeds"] as? [String] ?? []).joined(separator: ", ")))")
+            print("registered \(TerminalText.safe(id)) (\(TerminalText.safe((response.object["seeds"] as? [String] ?? []).joined(separator: ", "))))")
         }
     }
 }
@@ -105,9 +105,10 @@ struct Jobs: ParsableCommand {
                 let status = job["status"] as? String ?? ""
                 let coloured = status == "succeeded" ? style.green(status) : status == "failed" ? style.red(status)
                     : status == "cancelled" ? style.yellow(status) : status
-                return ["\(job["id"] as? Int ?? 0)", job["type"] as? String ?? "", job["cluster_id"] as? String ?? "", coloured,
+                return ["\(job["id"] as? Int ?? 0)", TerminalText.safe(job["type"] as? String ?? ""),
+                        TerminalText.safe(job["cluster_id"] as? String ?? ""), coloured,
                         total > 0 ? "\(progress["slots_done"] as? Int ?? 0)/\(total)" : "-",
-                        job["actor"] as? String ?? "", job["created_at"] as? String ?? ""]
+                        TerminalText.safe(job["actor"] as? String ?? ""), TerminalText.safe(job["created_at"] as? String ?? "")]
             }
             print(Table.render(header: ["ID", "TYPE", "CLUSTER", "STATUS", "SLOTS", "ACTOR", "CREATED"], rows: rows))
         }

@@ -148,12 +148,18 @@ struct ServiceClient {
     }
 }
 
-/// Reads a response from a socket: the head, then the body by its framing.
+/// Reads a response from a socket: the head, then the body by its framing. It trusts no length the server sends:
+/// a negative or unreadable one is an error, and a body over `maxBody` or a line over `maxLine` stops the read, so a
+/// broken or hostile server can neither crash the CLI nor make it take all memory. Lines are found in one pass.
 struct LineReader {
+    static let maxBody = 64 << 20
+    static let maxLine = 16 << 20
     let socket: Int32
     let server: String
     private var buffer: [UInt8] = []
     private var start = 0
+    /// Where the search for the next line end resumes: bytes before it hold none.
+    private var scanned = 0
 
     init(socket: Int32, timeout: Double, server: String) {
         self.socket = socket
@@ -185,30 +191,66 @@ struct LineReader {
         if headers["transfer-encoding"]?.lowercased().contains("chunked") == true {
             var body: [UInt8] = []
             while let sizeLine = try line() {
-                guard let size = Int(sizeLine.split(separator: ";").first.map(String.init) ?? "", radix: 16) else { break }
+                let size = try chunkSize(sizeLine)
                 if size == 0 { break }
+                guard size <= Self.maxBody - body.count else { throw tooLarge() }
                 body += try bytes(size)
                 _ = try line()
             }
             return body
         }
-        if let length = headers["content-length"].flatMap({ Int($0) }) { return try bytes(length) }
+        if let text = headers["content-length"] {
+            guard let length = Self.length(text) else {
+                throw .unreachable("the service at \(server) sent Content-Length '\(TerminalText.safe(String(text.prefix(40))))', not a length")
+            }
+            guard length <= Self.maxBody else { throw tooLarge() }
+            return try bytes(length)
+        }
         var body: [UInt8] = Array(buffer[start...])
         start = buffer.count
-        while let more = try receive() { body += more }
+        scanned = start
+        while let more = try receive() {
+            guard more.count <= Self.maxBody - body.count else { throw tooLarge() }
+            body += more
+        }
         return body
+    }
+
+    /// The size of the chunk a chunked body announces in `line` (hex, before any extension).
+    mutating func chunkSize(_ line: String) throws(CLIError) -> Int {
+        let digits = line.split(separator: ";", omittingEmptySubsequences: false).first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        guard !digits.isEmpty, digits.count <= 15, digits.allSatisfy(\.isHexDigit), let size = Int(digits, radix: 16) else {
+            throw .unreachable("the service at \(server) sent the chunk size '\(TerminalText.safe(String(line.prefix(40))))', not a size")
+        }
+        return size
+    }
+
+    /// A decimal length of at most 18 digits, no sign.
+    static func length(_ text: String) -> Int? {
+        let digits = text.trimmingCharacters(in: .whitespaces)
+        guard !digits.isEmpty, digits.count <= 18, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int(digits)
+    }
+
+    private func tooLarge() -> CLIError {
+        .unreachable("the service at \(server) sent an answer larger than the \(Self.maxBody >> 20) MiB the CLI accepts")
     }
 
     /// One CRLF- or LF-terminated line, or nil at the end of the stream.
     mutating func line() throws(CLIError) -> String? {
         while true {
-            if let newline = buffer[start...].firstIndex(of: 10) {
+            if let newline = buffer[max(start, scanned)...].firstIndex(of: 10) {
                 var end = newline
                 if end > start && buffer[end - 1] == 13 { end -= 1 }
                 let text = String(decoding: buffer[start..<end], as: UTF8.self)
                 start = newline + 1
+                scanned = start
                 compact()
                 return text
+            }
+            scanned = buffer.count
+            guard buffer.count - start <= Self.maxLine else {
+                throw .unreachable("the service at \(server) sent a line longer than \(Self.maxLine >> 20) MiB")
             }
             guard let more = try receive() else {
                 if start < buffer.count {
@@ -223,19 +265,23 @@ struct LineReader {
     }
 
     mutating func bytes(_ count: Int) throws(CLIError) -> [UInt8] {
+        guard count >= 0, count <= Self.maxBody else { throw tooLarge() }
         while buffer.count - start < count {
             guard let more = try receive() else { throw .unreachable("the service at \(server) cut the response short") }
             buffer += more
         }
         let out = Array(buffer[start..<(start + count)])
         start += count
+        scanned = max(scanned, start)
         compact()
         return out
     }
 
+    /// Drops what was read once it is more than half the buffer: each byte is moved a bounded number of times.
     private mutating func compact() {
-        if start > 65_536 {
+        if start > 65_536 && start * 2 > buffer.count {
             buffer.removeFirst(start)
+            scanned -= start
             start = 0
         }
     }
@@ -258,6 +304,8 @@ struct EventLines {
     var reader: LineReader
     let chunked: Bool
     private var pending: [UInt8] = []
+    /// Bytes of `pending` already handed out as lines.
+    private var taken = 0
 
     init(reader: LineReader, chunked: Bool) {
         self.reader = reader
@@ -267,15 +315,22 @@ struct EventLines {
     mutating func next() throws(CLIError) -> String? {
         guard chunked else { return try reader.line() }
         while true {
-            if let newline = pending.firstIndex(of: 10) {
+            if let newline = pending[taken...].firstIndex(of: 10) {
                 var end = newline
-                if end > 0 && pending[end - 1] == 13 { end -= 1 }
-                let text = String(decoding: pending[..<end], as: UTF8.self)
-                pending.removeFirst(newline + 1)
+                if end > taken && pending[end - 1] == 13 { end -= 1 }
+                let text = String(decoding: pending[taken..<end], as: UTF8.self)
+                taken = newline + 1
                 return text
             }
-            guard let sizeLine = try reader.line(), let size = Int(sizeLine.split(separator: ";").first.map(String.init) ?? "", radix: 16),
-                  size > 0 else { return nil }
+            // What is left is the start of a line: keep only that.
+            pending.removeFirst(taken)
+            taken = 0
+            guard pending.count <= LineReader.maxLine else {
+                throw .unreachable("the service sent an event line longer than \(LineReader.maxLine >> 20) MiB")
+            }
+            guard let sizeLine = try reader.line() else { return nil }
+            let size = try reader.chunkSize(sizeLine)
+            guard size > 0 else { return nil }
             pending += try reader.bytes(size)
             _ = try reader.line()
         }

@@ -64,7 +64,8 @@ for i in range(20000):
 pipe.execute()
 
 request = urllib.request.Request(f"{base}/clusters/{cluster}/reshard", method="POST",
-                                 data=json.dumps({"to": target, "slots": slots}).encode())
+                                 data=json.dumps({"to": target, "slots": slots}).encode(),
+                                 headers={"Content-Type": "application/json"})
 job = json.load(urllib.request.urlopen(request))
 errors, operations, written = [], 0, 0
 deadline = time.time() + 120
