@@ -72,7 +72,8 @@ public enum CallJob: JobKind {
         for node in plan.nodes {
             do {
                 let reply = try context.session.call(node, params.command, idempotent: false)
-                replies[node] = JSONValue(reply)
+                // Stored and shown without the secrets a reply can carry (CONFIG GET requirepass, ACL hashes).
+                replies[node] = SecretReplies.redacted(JSONValue(reply), command: params.command)
                 context.observer.event("\(params.command[0].uppercased()) answered", node: node)
             } catch {
                 let text: String
@@ -167,5 +168,69 @@ extension CallJob {
         effects.needs = plan.nodes
         effects.commands = plan.nodes.map { ($0, params.command) }
         return effects
+    }
+}
+
+/// What `call` results never keep: the values of secret settings in `CONFIG GET` replies (`requirepass`,
+/// `masterauth`, `masteruser`, `tls-*-pass`, any setting whose name holds "pass") and password hashes in `ACL`
+/// replies (`ACL LIST`'s `#<hash>` and `>password` rules, `ACL GETUSER`'s passwords). Each becomes `<redacted>`
+/// before the result is stored, so no role, log or database file sees it.
+enum SecretReplies {
+    static let mark = "<redacted>"
+
+    static func redacted(_ reply: JSONValue, command: [String]) -> JSONValue {
+        let name = command[0].uppercased()
+        let sub = command.count > 1 ? command[1].uppercased() : ""
+        switch (name, sub) {
+        case ("CONFIG", "GET"): return configValues(reply)
+        case ("ACL", "LIST"): return aclRules(reply)
+        case ("ACL", "GETUSER"): return aclUser(reply)
+        default: return reply
+        }
+    }
+
+    static func isSecretSetting(_ name: String) -> Bool {
+        let name = name.lowercased()
+        return name.contains("pass") || name == "masterauth" || name == "masteruser"
+    }
+
+    /// `[name, value, name, value, ...]`, or a map.
+    private static func configValues(_ reply: JSONValue) -> JSONValue {
+        switch reply {
+        case .array(let items) where items.count % 2 == 0:
+            var out = items
+            for index in stride(from: 0, to: items.count, by: 2) {
+                if case .string(let setting) = items[index], isSecretSetting(setting) { out[index + 1] = .string(mark) }
+            }
+            return .array(out)
+        case .object(let fields):
+            return .object(fields.reduce(into: [:]) { result, field in
+                result[field.key] = isSecretSetting(field.key) ? .string(mark) : field.value
+            })
+        default:
+            return reply
+        }
+    }
+
+    /// Each user's rule line: `#<sha256>` and `>password` words replaced.
+    private static func aclRules(_ reply: JSONValue) -> JSONValue {
+        guard case .array(let lines) = reply else { return reply }
+        return .array(lines.map { line in
+            guard case .string(let text) = line else { return line }
+            return .string(text.split(separator: " ", omittingEmptySubsequences: false).map { word in
+                word.hasPrefix("#") || word.hasPrefix(">") || word.hasPrefix("<") ? "\(word.first ?? "#")\(mark)" : String(word)
+            }.joined(separator: " "))
+        })
+    }
+
+    /// `[..., "passwords", [hash, ...], ...]`: the hashes replaced.
+    private static func aclUser(_ reply: JSONValue) -> JSONValue {
+        guard case .array(var items) = reply else { return reply }
+        for index in stride(from: 0, to: items.count - 1, by: 2) {
+            if case .string("passwords") = items[index], case .array(let hashes) = items[index + 1] {
+                items[index + 1] = .array(hashes.map { _ in .string(mark) })
+            }
+        }
+        return .array(items)
     }
 }
