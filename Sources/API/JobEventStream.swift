@@ -14,6 +14,8 @@ final class JobEventStream: @unchecked Sendable {
     let jobs: JobService
     let jobId: Int64
     let writer: HTTPStreamWriter
+    /// False for a `read` principal: the job's `result` goes out as null.
+    let showResult: Bool
     private let queue: DispatchQueue
     // Touched only on `queue`.
     private var lastEventId: Int64
@@ -22,17 +24,18 @@ final class JobEventStream: @unchecked Sendable {
     private var timer: (any DispatchSourceTimer)?
 
     static func start(jobs: JobService, jobId: Int64, after lastEventId: Int64, responder: HTTPResponder,
-                      heartbeat: Double, metrics: Metrics) {
+                      heartbeat: Double, metrics: Metrics, showResult: Bool = true) {
         let headers = HTTPHeaders([("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-cache"),
                                    ("X-Accel-Buffering", "no")])
         guard let writer = responder.openStream(status: 200, headers: headers) else { return }
         metrics.record(method: "GET", status: 200)
-        let stream = JobEventStream(jobs: jobs, jobId: jobId, after: lastEventId, writer: writer)
+        let stream = JobEventStream(jobs: jobs, jobId: jobId, after: lastEventId, writer: writer, showResult: showResult)
         stream.queue.async { stream.begin(heartbeat: heartbeat) }
         responder.onInterrupt { _ in stream.queue.async { stream.endWithCurrentJob() } }
     }
 
-    private init(jobs: JobService, jobId: Int64, after lastEventId: Int64, writer: HTTPStreamWriter) {
+    private init(jobs: JobService, jobId: Int64, after lastEventId: Int64, writer: HTTPStreamWriter, showResult: Bool) {
+        self.showResult = showResult
         self.jobs = jobs
         self.jobId = jobId
         self.lastEventId = lastEventId
@@ -82,11 +85,11 @@ final class JobEventStream: @unchecked Sendable {
     }
 
     private func send(progress job: JobRecord) {
-        send("event: progress\ndata: \(Self.json(JobView(job)))\n\n")
+        send("event: progress\ndata: \(Self.json(JobView(job, showResult: showResult)))\n\n")
     }
 
     private func end(_ job: JobRecord) {
-        send("event: job\ndata: \(Self.json(JobView(job)))\n\n")
+        send("event: job\ndata: \(Self.json(JobView(job, showResult: showResult)))\n\n")
         close()
     }
 

@@ -10,7 +10,7 @@ struct JobRoutes: Sendable {
     let metrics: Metrics
     let heartbeat: Double
 
-    func list(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+    func list(_ request: HTTPRequest, _ parameters: RouteParameters, _ principal: Principal) throws -> HTTPResponse {
         let query = QueryParameters(request: request)
         var filter = JobFilter(limit: try query.int("limit", in: 1...500) ?? 50)
         filter.clusterId = try query.clusterId("cluster_id")
@@ -31,21 +31,26 @@ struct JobRoutes: Sendable {
         filter.before = try query.cursor()
         let list = try jobs.jobs(filter)
         let next = list.count == filter.limit ? list.last.map { String($0.id) } : nil
-        return try JSONCoding.response(200, Page(items: list.map(JobView.init), nextCursor: next))
+        let shown = Self.showsResults(principal)
+        return try JSONCoding.response(200, Page(items: list.map { JobView($0, showResult: shown) }, nextCursor: next))
     }
 
     /// `?wait=SECONDS` (at most 300) parks the request until the job ends or the wait runs out; no thread is held.
-    func get(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+    func get(_ request: HTTPRequest, _ parameters: RouteParameters, _ principal: Principal) throws -> HTTPResponse {
         let job = try jobs.job(try jobId(parameters))
+        let shown = Self.showsResults(principal)
         guard let wait = try QueryParameters(request: request).number("wait", in: 0...300), wait > 0, !job.status.isFinished else {
-            return try JSONCoding.response(200, JobView(job))
+            return try JSONCoding.response(200, JobView(job, showResult: shown))
         }
         let jobs = self.jobs
         let metrics = self.metrics
         return .deferred { responder in
-            JobWait(jobs: jobs, jobId: job.id, responder: responder, metrics: metrics).start(timeout: wait)
+            JobWait(jobs: jobs, jobId: job.id, responder: responder, metrics: metrics, showResult: shown).start(timeout: wait)
         }
     }
+
+    /// Results (a `call`'s replies) are for operators and admins, not for `read` tokens.
+    static func showsResults(_ principal: Principal) -> Bool { principal.role >= .operator }
 
     /// A queued job is cancelled at once (200); a running one stops at its next safe point (202).
     func cancel(_ request: HTTPRequest, _ parameters: RouteParameters, _ principal: Principal) throws -> HTTPResponse {
@@ -54,7 +59,7 @@ struct JobRoutes: Sendable {
     }
 
     /// The event log as JSON, or with `Accept: text/event-stream` a live Server-Sent Events stream until the job ends.
-    func events(_ request: HTTPRequest, _ parameters: RouteParameters) throws -> HTTPResponse {
+    func events(_ request: HTTPRequest, _ parameters: RouteParameters, _ principal: Principal) throws -> HTTPResponse {
         let job = try jobs.job(try jobId(parameters))
         let lastEventId = try Self.lastEventId(request)
         guard request.headers["Accept"]?.lowercased().contains("text/event-stream") == true else {
@@ -63,9 +68,10 @@ struct JobRoutes: Sendable {
         let jobs = self.jobs
         let metrics = self.metrics
         let heartbeat = self.heartbeat
+        let shown = Self.showsResults(principal)
         return .deferred { responder in
             JobEventStream.start(jobs: jobs, jobId: job.id, after: lastEventId, responder: responder, heartbeat: heartbeat,
-                                 metrics: metrics)
+                                 metrics: metrics, showResult: shown)
         }
     }
 

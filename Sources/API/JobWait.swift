@@ -11,13 +11,15 @@ final class JobWait: @unchecked Sendable {
     let jobId: Int64
     let responder: HTTPResponder
     let metrics: Metrics
+    let showResult: Bool
 
     // Guarded by `lock`.
     private let lock = NSLock()
     private var answered = false
     private var subscription: JobChangeHub.Subscription?
 
-    init(jobs: JobService, jobId: Int64, responder: HTTPResponder, metrics: Metrics) {
+    init(jobs: JobService, jobId: Int64, responder: HTTPResponder, metrics: Metrics, showResult: Bool = true) {
+        self.showResult = showResult
         self.jobs = jobs
         self.jobId = jobId
         self.responder = responder
@@ -59,7 +61,7 @@ final class JobWait: @unchecked Sendable {
     }
 
     private func answer(_ job: JobRecord) {
-        let response = (try? JSONCoding.response(200, JobView(job))) ?? .problem(HTTPError(500, "job \(job.id) could not be encoded"))
+        let response = (try? JSONCoding.response(200, JobView(job, showResult: showResult))) ?? .problem(HTTPError(500, "job \(job.id) could not be encoded"))
         send(response)
     }
 

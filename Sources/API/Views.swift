@@ -135,7 +135,9 @@ struct JobView: Encodable {
     var result: JSONValue
     var verification: JSONValue
 
-    init(_ job: JobRecord) {
+    /// `showResult` false (a `read` principal): the job's `result` is null; what a command answered (a `call`'s
+    /// replies, a key's value) is for operators and admins.
+    init(_ job: JobRecord, showResult: Bool = true) {
         id = job.id
         clusterId = job.clusterId
         type = job.type
@@ -152,7 +154,7 @@ struct JobView: Encodable {
         finishedAt = job.finishedAt
         snapshotBefore = job.snapshotBefore
         snapshotAfter = job.snapshotAfter
-        result = JSONCoding.value(ofStoredText: job.result)
+        result = showResult ? JSONCoding.value(ofStoredText: job.result) : .null
         verification = JSONCoding.value(ofStoredText: job.verification)
     }
 

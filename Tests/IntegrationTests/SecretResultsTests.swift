@@ -36,4 +36,26 @@ struct SecretResultsTests {
         // What is not secret stays: CONFIG GET * still answers its other settings.
         #expect(seen.contains("maxmemory-policy"))
     }
+
+    /// A job's result (what a command answered) is for operators and admins: a read token sees null, in the job,
+    /// the list, a long poll and the event stream.
+    @Test func resultsAreNotShownToReadTokens() throws {
+        let cluster = try TestCluster(nodes: 3)
+        defer { cluster.stop() }
+        try cluster.create(replicas: 0)
+        let service = try SecuredService()
+        defer { service.stop() }
+        #expect(try service.admin.post("/clusters", #"{"id":"r","seeds":["\#(cluster.nodes[0].address)"]}"#).status == 201)
+        let job = try service.admin.runJob("r", "call", #"{"command":["CONFIG","GET","maxmemory-policy"],"nodes":"masters"}"#)
+        let id = job["id"] as? Int ?? 0
+        #expect((job["result"] as? [String: Any])?["replies"] != nil, "the admin sees the replies")
+        let reader = service.reader
+        #expect(try reader.get("/jobs/\(id)").object["result"] is NSNull)
+        #expect(try reader.get("/jobs/\(id)?wait=1").object["result"] is NSNull)
+        // The reply's value appears only in the result (the setting's name is in the params too).
+        #expect(!(try reader.get("/jobs?cluster_id=r").text.contains("noeviction")))
+        let stream = try reader.request("GET", "/jobs/\(id)/events", headers: [("Accept", "text/event-stream")])
+        #expect(stream.status == 200 && stream.text.contains("event: job") && !stream.text.contains("noeviction"), "\(stream.text.prefix(300))")
+        #expect(try service.client(AccessIntegrationTests.operatorToken).get("/jobs/\(id)").text.contains("noeviction"))
+    }
 }
