@@ -104,7 +104,7 @@ public final class APIService: Sendable {
 
     private static func addRoutes(to router: inout Router, routes: Routes) {
         let clusterRoutes = ClusterRoutes(clusters: routes.clusters)
-        let jobRoutes = JobRoutes(jobs: routes.jobs, metrics: routes.metrics, heartbeat: routes.heartbeat)
+        let jobRoutes = JobRoutes(jobs: routes.jobs, metrics: routes.metrics, heartbeat: routes.heartbeat, access: routes.access)
         let submissions = JobSubmissionRoutes(jobs: routes.jobs)
         let meta = MetaRoutes(clusters: routes.clusters, jobs: routes.jobs, metrics: routes.metrics)
 

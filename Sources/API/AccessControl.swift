@@ -144,6 +144,9 @@ public struct TokenFileError: Error, Sendable, CustomStringConvertible {
 public final class AccessControl: @unchecked Sendable {
     private let lock = NSLock()
     private var table: TokenTable?
+    /// Called after every replacement of the table (what is open under an old token checks it again).
+    private var watchers: [Int: @Sendable () -> Void] = [:]
+    private var nextWatcher = 0
 
     public init(tokens: TokenTable?) {
         table = tokens
@@ -152,7 +155,29 @@ public final class AccessControl: @unchecked Sendable {
     public var isEnabled: Bool { lock.withLock { table != nil } }
 
     public func replace(_ tokens: TokenTable) {
-        lock.withLock { table = tokens }
+        let callbacks = lock.withLock { () -> [@Sendable () -> Void] in
+            table = tokens
+            return Array(watchers.values)
+        }
+        for callback in callbacks { callback() }
+    }
+
+    /// `callback` runs after each replacement of the table, until `unwatch`.
+    func watch(_ callback: @escaping @Sendable () -> Void) -> Int {
+        lock.withLock {
+            nextWatcher += 1
+            watchers[nextWatcher] = callback
+            return nextWatcher
+        }
+    }
+
+    func unwatch(_ id: Int) {
+        _ = lock.withLock { watchers.removeValue(forKey: id) }
+    }
+
+    /// Whether a request carrying `request`'s credentials would still be let in with `role` now.
+    func stillAllows(_ request: HTTPRequest, role: Role) -> Bool {
+        (try? authorize(request, needs: role)) != nil
     }
 
     static let realm = "redis-cluster-manager"

@@ -20,16 +20,24 @@ final class JobEventStream: @unchecked Sendable {
     // Touched only on `queue`.
     private var lastEventId: Int64
     private var closed = false
+    /// Run once when the stream closes (on `queue`).
+    var onClose: (@Sendable () -> Void)?
     private var subscription: JobChangeHub.Subscription?
     private var timer: (any DispatchSourceTimer)?
 
     static func start(jobs: JobService, jobId: Int64, after lastEventId: Int64, responder: HTTPResponder,
-                      heartbeat: Double, metrics: Metrics, showResult: Bool = true) {
+                      heartbeat: Double, metrics: Metrics, showResult: Bool = true,
+                      revoked: @escaping @Sendable () -> Bool = { false }, access: AccessControl? = nil) {
         let headers = HTTPHeaders([("Content-Type", "text/event-stream; charset=utf-8"), ("Cache-Control", "no-cache"),
                                    ("X-Accel-Buffering", "no")])
         guard let writer = responder.openStream(status: 200, headers: headers) else { return }
         metrics.record(method: "GET", status: 200)
         let stream = JobEventStream(jobs: jobs, jobId: jobId, after: lastEventId, writer: writer, showResult: showResult)
+        // A token revoked by a reload (SIGHUP) ends the streams opened with it, at once.
+        if let access {
+            let watcher = access.watch { stream.queue.async { if revoked() { stream.send(": token revoked\n\n"); stream.close() } } }
+            stream.onClose = { access.unwatch(watcher) }
+        }
         stream.queue.async { stream.begin(heartbeat: heartbeat) }
         responder.onInterrupt { _ in stream.queue.async { stream.endWithCurrentJob() } }
     }
@@ -99,14 +107,16 @@ final class JobEventStream: @unchecked Sendable {
         if let job = try? jobs.job(jobId) { end(job) } else { close() }
     }
 
-    private func send(_ text: String) {
+    fileprivate func send(_ text: String) {
         guard !closed else { return }
         if !writer.write(Array(text.utf8)) { close() }
     }
 
-    private func close() {
+    fileprivate func close() {
         guard !closed else { return }
         closed = true
+        onClose?()
+        onClose = nil
         timer?.cancel()
         timer = nil
         if let subscription { jobs.unwatch(subscription) }

@@ -9,6 +9,8 @@ struct JobRoutes: Sendable {
     let jobs: JobService
     let metrics: Metrics
     let heartbeat: Double
+    /// Open streams end when the token they were opened with is revoked (SIGHUP).
+    let access: AccessControl
 
     func list(_ request: HTTPRequest, _ parameters: RouteParameters, _ principal: Principal) throws -> HTTPResponse {
         let query = QueryParameters(request: request)
@@ -69,9 +71,11 @@ struct JobRoutes: Sendable {
         let metrics = self.metrics
         let heartbeat = self.heartbeat
         let shown = Self.showsResults(principal)
+        let access = self.access
         return .deferred { responder in
             JobEventStream.start(jobs: jobs, jobId: job.id, after: lastEventId, responder: responder, heartbeat: heartbeat,
-                                 metrics: metrics, showResult: shown)
+                                 metrics: metrics, showResult: shown,
+                                 revoked: { access.stillAllows(request, role: .read) == false }, access: access)
         }
     }
 
