@@ -72,16 +72,21 @@ public final class TLSContext: @unchecked Sendable {
     }
 
     /// A clear "cannot read" before OpenSSL gets the path: its own message for a missing file is a generic system error.
+    /// Only a regular file is opened: opening a FIFO would wait for a writer, holding the request that named it.
     private static func checkReadable(_ path: String, field: String) throws(TLSConfigurationError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var status = stat()
+        guard stat(path, &status) == 0 else {
+            throw TLSConfigurationError("cannot read \(field) '\(path)': \(String(cString: strerror(errno)))")
+        }
+        guard status.st_mode & S_IFMT == S_IFREG else {
+            let kind = status.st_mode & S_IFMT == S_IFDIR ? "a directory" : "not a regular file (a FIFO, socket or device)"
+            throw TLSConfigurationError("cannot read \(field) '\(path)': it is \(kind)")
+        }
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else {
             throw TLSConfigurationError("cannot read \(field) '\(path)': \(String(cString: strerror(errno)))")
         }
-        defer { _ = close(fd) }
-        var status = stat()
-        if fstat(fd, &status) == 0 && status.st_mode & S_IFMT == S_IFDIR {
-            throw TLSConfigurationError("cannot read \(field) '\(path)': it is a directory")
-        }
+        _ = close(fd)
     }
 
     /// The reasons in this thread's OpenSSL error queue, oldest (the root cause) first; the queue is left empty.

@@ -58,6 +58,12 @@ struct TLSIntegrationTests {
         // Files that cannot be used are named, with the reason.
         try expectProblem(422, code: "tls_config", mentioning: "cannot read ca_file '/nonexistent/ca.pem': No such file or directory",
                           Self.tlsJSON(certificates, ["ca_file": "/nonexistent/ca.pem"]))
+        // A FIFO would block whoever opens it: refused at once, and the service answers on.
+        let fifo = FileManager.default.temporaryDirectory.appendingPathComponent("rcm-fifo-\(UUID().uuidString)").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        defer { unlink(fifo) }
+        try expectProblem(422, code: "tls_config", mentioning: "it is not a regular file", Self.tlsJSON(certificates, ["ca_file": fifo]))
+        #expect(try client.get("/healthz").status == 200)
         try expectProblem(422, code: "tls_config", mentioning: "does not match cert_file",
                           Self.tlsJSON(certificates, ["key_file": certificates.serverKey]))
         try expectProblem(422, code: "tls_config", mentioning: "holds no usable PEM certificate",
